@@ -76,6 +76,15 @@ class Surgery(abc.ABC):
             last_shared: columns of ``jacobian`` that belong to the last shared layer (GradNorm uses them).
         """
 
+    def loss_weights(self, losses: Tensor) -> Tensor | None:
+        """Task weights ``(T,)`` computable from the losses alone, or None when the method needs the Jacobian.
+
+        When this returns weights the agent takes the cheap path: one ordinary backward of
+        ``(weights * losses).sum()``, no per-task gradients. ``mean``, ``sum`` and the pure loss weightings
+        (uw, dwa, rlw, famo) return weights; gradient-based methods return None.
+        """
+        return None
+
     def state_dict(self) -> dict[str, Any]:
         """Internal state (learnable weights, running statistics, RNG) for checkpoints."""
         return {}
@@ -130,6 +139,9 @@ class LossWeighting(Surgery):
     def weights(self, losses: Tensor, jacobian: Tensor | None = None,
                 last_shared: slice | None = None) -> Tensor:
         """``(T,)`` task weights for this step (may update the method's own learnable state)."""
+
+    def loss_weights(self, losses: Tensor) -> Tensor | None:
+        return None if self.needs_jacobian else self.weights(losses)
 
     def combine(
         self, jacobian: Tensor | None, losses: Tensor, *, last_shared: slice | None = None

@@ -1,0 +1,263 @@
+"""Multi-task SAC (Yu et al. 2019, Meta-World; SAC: Haarnoja et al. 2018) with per-task losses.
+
+* Actor: a task-conditioned tanh-Gaussian policy.
+* Critics: twin task-conditioned Q-networks with Polyak-averaged target copies (clipped double-Q).
+* Temperature: one learned ``log_alpha`` per task, each tuned to its own entropy target.
+* Every loss is computed per task, shape ``(T,)``; the actor's and critics' per-task losses reach their shared
+  parameters through a :class:`~mtrl.surgery.base.Surgery` (``mean`` by default). Temperatures are task-specific
+  and never take part in the surgery.
+
+All tensors carry a leading task axis: ``obs (T, B, obs_dim)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.task_batched import Params, TaskBatched
+from mtrl.replay import Batch
+from mtrl.surgery.base import Surgery
+from mtrl.task_gradients import SurgeryUpdate
+
+
+@dataclass
+class SACConfig:
+    """Multi-task SAC hyper-parameters (defaults: the standard MT10 budget of the Meta-World baselines)."""
+
+    actor_lr: float = 3e-4  # Adam learning rate of the policy
+    critic_lr: float = 3e-4  # Adam learning rate of the twin critics
+    alpha_lr: float = 1e-4  # Adam learning rate of the per-task log-temperatures
+    gamma: float = 0.99  # discount factor
+    tau: float = 0.005  # Polyak rate of the target critics
+    batch_size_per_task: int = 128  # transitions per task in every gradient update
+    init_temperature: float = 1.0  # initial alpha of every task
+    target_entropy: float | None = None  # per-task entropy target; None: -action_dim
+    max_grad_norm: float = 1.0  # global gradient-norm clip of actor and critics (<= 0 disables)
+    actor_update_every: int = 1  # policy (and temperature) update every k critic updates
+    target_update_every: int = 1  # target-critic Polyak update every k critic updates
+    log_std_min: float = -5.0  # lower bound of the policy's log standard deviation
+    log_std_max: float = 2.0  # upper bound of the policy's log standard deviation
+    actor: NetConfig = field(default_factory=NetConfig)  # policy architecture
+    critic: NetConfig = field(default_factory=NetConfig)  # architecture of each Q-network
+
+
+def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Tensor, Tensor]:
+    """Reparameterised sample of ``tanh(N(mean, std))`` and its log-probability.
+
+    Args:
+        mean, log_std, noise: ``(..., A)``; ``noise`` is standard normal.
+    Returns:
+        action ``(..., A)`` in ``(-1, 1)`` and ``log_prob`` ``(...)``.
+    """
+    pre_tanh = mean + noise * log_std.exp()
+    action = torch.tanh(pre_tanh)
+    gaussian_logp = (-0.5 * noise.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+    # log|d tanh(u)/du| = 2 (log 2 - u - softplus(-2u)), numerically stable
+    log_det = (2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))).sum(-1)
+    return action, gaussian_logp - log_det
+
+
+class Actor(nn.Module):
+    """Tanh-Gaussian policy in the single-task view: ``forward(obs (B, D), task_onehot (T,))`` ->
+    ``(mean, log_std)`` each ``(B, A)``, ``log_std`` squashed into ``[log_std_min, log_std_max]``."""
+
+    def __init__(self, obs_dim: int, action_dim: int, num_tasks: int, cfg: SACConfig) -> None:
+        super().__init__()
+        self.net = TaskConditionedNet(obs_dim, 2 * action_dim, num_tasks, cfg.actor)
+        self.log_std_min, self.log_std_max = cfg.log_std_min, cfg.log_std_max
+
+    def forward(self, obs: Tensor, task_onehot: Tensor) -> tuple[Tensor, Tensor]:
+        mean, log_std = self.net(obs, task_onehot).chunk(2, dim=-1)
+        log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (torch.tanh(log_std) + 1)
+        return mean, log_std
+
+
+class TwinCritic(nn.Module):
+    """Two independent Q-networks in the single-task view: ``forward(obs (B, D), action (B, A), task_onehot)``
+    -> ``(q1, q2)`` each ``(B,)``."""
+
+    def __init__(self, obs_dim: int, action_dim: int, num_tasks: int, cfg: SACConfig) -> None:
+        super().__init__()
+        self.q1 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
+        self.q2 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
+
+    def forward(self, obs: Tensor, action: Tensor, task_onehot: Tensor) -> tuple[Tensor, Tensor]:
+        x = torch.cat([obs, action], dim=-1)
+        return self.q1(x, task_onehot).squeeze(-1), self.q2(x, task_onehot).squeeze(-1)
+
+
+class MTSAC:
+    """Multi-task SAC.
+
+    Args:
+        obs_dim, action_dim: feature sizes of one task's observation and action.
+        num_tasks: ``T``.
+        cfg: hyper-parameters.
+        actor_surgery, critic_surgery: how per-task gradients of the shared parameters are combined (separate
+            instances, since stateful methods keep per-network state).
+        device: where parameters live.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        num_tasks: int,
+        cfg: SACConfig,
+        actor_surgery: Surgery,
+        critic_surgery: Surgery,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.cfg = cfg
+        self.num_tasks = num_tasks
+        self.action_dim = action_dim
+        self.device = torch.device(device)
+        self.actor = Actor(obs_dim, action_dim, num_tasks, cfg).to(self.device)
+        self.critic = TwinCritic(obs_dim, action_dim, num_tasks, cfg).to(self.device)
+        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        self.log_alpha = torch.full(
+            (num_tasks,), math.log(cfg.init_temperature), device=self.device, requires_grad=True
+        )
+        self.target_entropy = float(-action_dim if cfg.target_entropy is None else cfg.target_entropy)
+
+        self.actor_fn = TaskBatched(self.actor, num_tasks)
+        self.critic_fn = TaskBatched(self.critic, num_tasks)
+        self.critic_target_fn = TaskBatched(self.critic_target, num_tasks)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
+        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        self.actor_surgery = actor_surgery.to(self.device)
+        self.critic_surgery = critic_surgery.to(self.device)
+        self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm)
+        self.critic_update = SurgeryUpdate(
+            self.critic_fn, self.critic_surgery, self.critic_optimizer, cfg.max_grad_norm
+        )
+        self.num_updates = 0
+
+    # ------------------------------------------------------------------ acting
+    @torch.no_grad()
+    def act(self, obs: Tensor, deterministic: bool = False) -> Tensor:
+        """Actions for ``obs (T, E, obs_dim)`` -> ``(T, E, action_dim)`` in ``[-1, 1]``.
+
+        ``deterministic`` returns ``tanh(mean)``; otherwise a sample from the policy (global torch RNG)."""
+        mean, log_std = self.actor_fn(obs)
+        if deterministic:
+            return torch.tanh(mean)
+        action, _ = squashed_gaussian(mean, log_std, torch.randn_like(mean))
+        return action
+
+    # ------------------------------------------------------------------ losses (single-task view)
+    def _critic_loss(self, shared: Params, task: Params, obs: Tensor, action: Tensor, target_q: Tensor,
+                     onehot: Tensor) -> tuple[Tensor, Tensor]:
+        q1, q2 = self.critic_fn.single_task_fn()(shared, task, obs, action, onehot)
+        loss = F.mse_loss(q1, target_q) + F.mse_loss(q2, target_q)
+        return loss, 0.5 * (q1 + q2).mean().detach()
+
+    def _actor_loss(self, shared: Params, task: Params, obs: Tensor, noise: Tensor, alpha: Tensor,
+                    critic_shared: Params, critic_task: Params, onehot: Tensor) -> tuple[Tensor, Tensor]:
+        mean, log_std = self.actor_fn.single_task_fn()(shared, task, obs, onehot)
+        action, log_prob = squashed_gaussian(mean, log_std, noise)
+        q1, q2 = self.critic_fn.single_task_fn()(critic_shared, critic_task, obs, action, onehot)
+        loss = (alpha * log_prob - torch.minimum(q1, q2)).mean()
+        return loss, log_prob.mean().detach()
+
+    # ------------------------------------------------------------------ update
+    def update(self, batch: Batch, with_diagnostics: bool = False) -> dict[str, Tensor]:
+        """One gradient update of critics, actor (every ``actor_update_every``), temperatures and targets.
+
+        Returns device tensors (no host sync): per-task losses ``(T,)``, alphas ``(T,)``, gradient norms,
+        surgery weights and, with ``with_diagnostics``, the gradient-conflict statistics.
+        """
+        cfg = self.cfg
+        T = self.num_tasks
+        onehots = self.actor_fn.task_onehots(self.device)
+        alpha = self.log_alpha.detach().exp()
+        metrics: dict[str, Tensor] = {}
+
+        with torch.no_grad():
+            next_mean, next_log_std = self.actor_fn(batch.next_obs)
+            next_action, next_log_prob = squashed_gaussian(next_mean, next_log_std, torch.randn_like(next_mean))
+            tq1, tq2 = self.critic_target_fn(batch.next_obs, next_action)
+            next_v = torch.minimum(tq1, tq2) - alpha[:, None] * next_log_prob
+            target_q = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_v
+
+        critic_step, q_mean, critic_norm = self.critic_update(
+            self._critic_loss, (batch.obs, batch.action, target_q, onehots), with_diagnostics=with_diagnostics
+        )
+        metrics["critic_loss"] = critic_step.losses
+        metrics["q_mean"] = q_mean
+        metrics["critic_grad_norm"] = critic_norm
+        metrics["critic_task_weights"] = critic_step.task_weights
+        for k, v in critic_step.diagnostics.items():
+            metrics[f"critic_{k}"] = v
+
+        if self.num_updates % cfg.actor_update_every == 0:
+            # the critic is a constant of the actor loss: detached, shared part broadcast, heads sliced per task
+            critic_shared = {k: v.detach() for k, v in self.critic_fn.shared.items()}
+            critic_task = {k: v.detach() for k, v in self.critic_fn.task.items()}
+            noise = torch.randn(T, batch.obs.shape[1], self.action_dim, device=self.device)
+            actor_step, log_prob_mean, actor_norm = self.actor_update(
+                self._actor_loss,
+                (batch.obs, noise, alpha, critic_shared, critic_task, onehots),
+                in_dims=(0, 0, 0, None, 0, 0),
+                with_diagnostics=with_diagnostics,
+            )
+            # per-task temperature: d/d log_alpha_t of -log_alpha_t (log_prob_t + H_target), task-specific
+            self.alpha_optimizer.zero_grad(set_to_none=True)
+            alpha_loss = -(self.log_alpha * (log_prob_mean + self.target_entropy)).sum()
+            alpha_loss.backward()
+            self.alpha_optimizer.step()
+            metrics["actor_loss"] = actor_step.losses
+            metrics["actor_grad_norm"] = actor_norm
+            metrics["actor_task_weights"] = actor_step.task_weights
+            metrics["entropy"] = -log_prob_mean
+            for k, v in actor_step.diagnostics.items():
+                metrics[f"actor_{k}"] = v
+        metrics["alpha"] = self.log_alpha.detach().exp()
+
+        if self.num_updates % cfg.target_update_every == 0:
+            online = list(self.critic.parameters())
+            target = list(self.critic_target.parameters())
+            torch._foreach_lerp_(target, online, cfg.tau)
+        self.num_updates += 1
+        return metrics
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor.state_dict(),
+            "critic": self.critic.state_dict(),
+            "critic_target": self.critic_target.state_dict(),
+            "log_alpha": self.log_alpha.detach().clone(),
+            "actor_optimizer": self.actor_optimizer.state_dict(),
+            "critic_optimizer": self.critic_optimizer.state_dict(),
+            "alpha_optimizer": self.alpha_optimizer.state_dict(),
+            "actor_surgery": self.actor_surgery.state_dict(),
+            "critic_surgery": self.critic_surgery.state_dict(),
+            "num_updates": self.num_updates,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.actor.load_state_dict(state["actor"])
+        self.critic.load_state_dict(state["critic"])
+        self.critic_target.load_state_dict(state["critic_target"])
+        with torch.no_grad():
+            self.log_alpha.copy_(state["log_alpha"])
+        self.actor_optimizer.load_state_dict(state["actor_optimizer"])
+        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+        self.alpha_optimizer.load_state_dict(state["alpha_optimizer"])
+        self.actor_surgery.load_state_dict(state["actor_surgery"])
+        self.critic_surgery.load_state_dict(state["critic_surgery"])
+        self.num_updates = state["num_updates"]
+
+    def policy_state_dict(self) -> dict[str, Any]:
+        """Only what acting needs (for evaluation and export)."""
+        return {"actor": self.actor.state_dict()}

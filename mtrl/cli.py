@@ -1,0 +1,83 @@
+"""The ``mtrl`` command line: train, evaluate, bench. Thin: parsing and error reporting only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mtrl.errors import MtrlError
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from mtrl.config import load_config
+    from mtrl.train import train
+
+    if args.resume is not None:
+        if args.config is not None or args.overrides:
+            raise MtrlError("--resume continues a run with its recorded config; give no CONFIG or overrides")
+        train(None, resume_dir=Path(args.resume))  # type: ignore[arg-type]
+        return
+    if args.config is None:
+        raise MtrlError("give a CONFIG file (see configs/) or --resume RUN_DIR")
+    cfg = load_config(args.config, args.overrides)
+    train(cfg)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from mtrl.evaluate_run import evaluate_run
+
+    evaluate_run(Path(args.target), episodes=args.episodes, output=Path(args.output) if args.output else None,
+                 device=args.device)
+
+
+def _cmd_config(args: argparse.Namespace) -> None:
+    from mtrl.config import load_config, to_yaml
+
+    print(to_yaml(load_config(args.config, args.overrides)), end="")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mtrl", description="Multi-task reinforcement learning on Meta-World."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train an agent from a YAML config (or resume a run)",
+                       description="Train from CONFIG with key=value overrides, e.g. "
+                                   "`mtrl train configs/mt10_mtsac.yaml surgery.name=pcgrad seed=1`.")
+    p.add_argument("config", nargs="?", help="YAML config file (see configs/)")
+    p.add_argument("overrides", nargs="*", help="dotted key=value overrides")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="run the official Meta-World evaluation protocol on a run or checkpoint")
+    p.add_argument("target", help="a run directory (newest checkpoint) or a checkpoint file")
+    p.add_argument("--episodes", type=int, default=50, help="episodes per task (protocol: 50, default)")
+    p.add_argument("--output", help="where to write the JSON result (default: RUN_DIR/eval.json)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("config", help="print the fully resolved config (defaults + YAML + overrides)")
+    p.add_argument("config", nargs="?", help="YAML config file")
+    p.add_argument("overrides", nargs="*", help="dotted key=value overrides")
+    p.set_defaults(func=_cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except MtrlError as err:
+        print(f"mtrl {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mtrl {args.command}: interrupted (checkpoints written so far are intact)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Metrics: device-side accumulation, written to TensorBoard and a JSONL mirror.
+
+Training metrics are accumulated as device tensors (no host sync per update) and brought to the host once per
+log interval. Per-task tensors ``(T,)`` become one scalar per task (``success/<task>``) plus their mean.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+class MetricAccumulator:
+    """Running sums of device tensors, averaged at flush time."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, Tensor] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, metrics: dict[str, Tensor]) -> None:
+        for key, value in metrics.items():
+            value = value.detach().float()
+            if key in self.sums:
+                self.sums[key] = self.sums[key] + value
+                self.counts[key] += 1
+            else:
+                self.sums[key] = value.clone()
+                self.counts[key] = 1
+
+    def __bool__(self) -> bool:
+        return bool(self.sums)
+
+    def means(self) -> dict[str, Tensor]:
+        """Averages on the host (one transfer per key group), then reset."""
+        out = {k: (v / self.counts[k]).cpu() for k, v in self.sums.items()}
+        self.sums.clear()
+        self.counts.clear()
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"sums": {k: v.cpu() for k, v in self.sums.items()}, "counts": dict(self.counts)}
+
+    def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
+        self.sums = {k: v.to(device) for k, v in state["sums"].items()}
+        self.counts = dict(state["counts"])
+
+
+def flatten_metrics(values: dict[str, Tensor], task_names: list[str]) -> dict[str, float]:
+    """Tensors to named floats: a ``(T,)`` tensor under key ``k`` gives ``k/<task>`` for every task and ``k``
+    (the mean over tasks); scalars stay as they are."""
+    flat: dict[str, float] = {}
+    for key, value in values.items():
+        if value.dim() == 1 and value.shape[0] == len(task_names) and len(task_names) > 1:
+            flat[key] = float(value.mean())
+            for name, v in zip(task_names, value.tolist(), strict=True):
+                flat[f"{key}/{name}"] = float(v)
+        else:
+            flat[key] = float(value.float().mean())
+    return flat
+
+
+class RunLogger:
+    """Writes scalars to TensorBoard (``run_dir/tb``) and to ``run_dir/metrics.jsonl``.
+
+    Args:
+        run_dir: the run directory.
+        resume_step: when resuming, rows of ``metrics.jsonl`` after this step are dropped so the file matches an
+            uninterrupted run.
+    """
+
+    def __init__(self, run_dir: Path, resume_step: int | None = None) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.jsonl_path = run_dir / "metrics.jsonl"
+        if resume_step is not None and self.jsonl_path.exists():
+            kept = [
+                line for line in self.jsonl_path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= resume_step
+            ]
+            from mtrl.checkpoint import atomic_write_text
+
+            atomic_write_text("".join(line + "\n" for line in kept), self.jsonl_path)
+        self.writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
+        self._jsonl = self.jsonl_path.open("a")
+
+    def log(self, step: int, scalars: dict[str, float]) -> None:
+        for key, value in scalars.items():
+            self.writer.add_scalar(key, value, step)
+        self._jsonl.write(json.dumps({"step": step, **scalars}) + "\n")
+        self._jsonl.flush()
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.writer.close()
+        self._jsonl.close()

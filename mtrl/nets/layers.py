@@ -1,0 +1,59 @@
+"""Building blocks in the single-task view (see :mod:`mtrl.nets.task_batched`)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from mtrl.nets.task_batched import TaskSpecific
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """An activation module by name (``relu``, ``tanh``, ``elu``, ``gelu``, ``silu``)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+class PerTaskLinear(TaskSpecific):
+    """One linear layer per task, stored stacked: ``weight (T, in, out)``, ``bias (T, out)``.
+
+    In the single-task view ``forward(x (B, in)) -> (B, out)`` uses the task's own slice; run through
+    :class:`~mtrl.nets.task_batched.TaskBatched` all heads are evaluated in one batched matmul.
+    Initialised like ``nn.Linear`` independently for each task.
+    """
+
+    def __init__(self, num_tasks: int, in_features: int, out_features: int) -> None:
+        super().__init__()
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = nn.Parameter(torch.empty(num_tasks, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(num_tasks, out_features).uniform_(-bound, bound))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weight + self.bias
+
+
+class MLP(nn.Module):
+    """Plain MLP ``in_dim -> hidden_sizes... ``; the output has ``hidden_sizes[-1]`` features, activated."""
+
+    def __init__(self, in_dim: int, hidden_sizes: list[int], act: str = "relu") -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for width in hidden_sizes:
+            layers += [nn.Linear(in_dim, width), activation(act)]
+            in_dim = width
+        self.net = nn.Sequential(*layers)
+        self.out_dim = in_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)

@@ -1,0 +1,363 @@
+"""The training loop: collect -> store -> update -> log -> evaluate -> checkpoint.
+
+Meta-World episodes are truncation-only and fixed-length (500 steps), so every sub-env reaches an episode
+boundary at the same vector step. Logging, evaluation and checkpoints happen at those boundaries, before the
+envs are reset: a checkpoint then holds everything needed to replay the rest of the run exactly (networks,
+optimizers, temperatures, surgery state, replay buffer, every RNG, the envs' RNG states).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from envs import make_env
+from envs.base import MultiTaskVectorEnv
+from mtrl.agents.sac import MTSAC
+from mtrl.checkpoint import (
+    atomic_write_text,
+    list_checkpoints,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from mtrl.config import RunConfig, from_yaml_text, to_yaml
+from mtrl.errors import CheckpointError, NonFiniteLossError, RunDirError
+from mtrl.evaluate import EvalResult, evaluate, format_table
+from mtrl.logger import MetricAccumulator, RunLogger, flatten_metrics
+from mtrl.replay import TaskReplayBuffer
+from mtrl.surgery import make_surgery
+
+CONFIG_FILE = "config.yaml"
+ENV_FILE = "env.json"
+EVAL_FILE = "eval.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RunDirError(f"device {name!r} requested but CUDA is not available")
+    return device
+
+
+def seed_everything(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+
+
+def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, device: torch.device) -> MTSAC:
+    """The agent with its surgery methods, as the config says."""
+    surgery = cfg.surgery
+
+    def method(enabled: bool):  # noqa: ANN202
+        if enabled:
+            return make_surgery(surgery.name, num_tasks, **surgery.options)
+        return make_surgery("mean", num_tasks)
+
+    return MTSAC(
+        obs_dim, action_dim, num_tasks, cfg.agent.sac,
+        actor_surgery=method(surgery.actor), critic_surgery=method(surgery.critic), device=device,
+    )
+
+
+def default_run_dir(cfg: RunConfig) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{cfg.name}-seed{cfg.seed}-{stamp}"
+
+
+def prepare_new_run_dir(cfg: RunConfig) -> Path:
+    """Create the run directory; refuse one that already holds anything (never overwrite a run)."""
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        hint = f" (to continue it: mtrl train --resume {run_dir})" if (run_dir / CONFIG_FILE).exists() else ""
+        raise RunDirError(f"run directory {run_dir} is not empty; choose another run_dir{hint}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg.run_dir = str(run_dir)
+    atomic_write_text(to_yaml(cfg), run_dir / CONFIG_FILE)
+    return run_dir
+
+
+def read_run_config(run_dir: Path) -> RunConfig:
+    path = run_dir / CONFIG_FILE
+    if not path.is_file():
+        raise RunDirError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
+    return from_yaml_text(path.read_text())
+
+
+@dataclass
+class Progress:
+    """Loop counters saved in checkpoints."""
+
+    iteration: int = 0  # vector-env steps taken
+    episodes: int = 0  # completed episodes per sub-env
+    last_log: int = 0  # step (per task) of the last log
+    last_eval: int = 0
+    last_checkpoint: int = 0
+
+
+class Trainer:
+    """Runs one training run in ``run_dir``.
+
+    Args:
+        cfg: the resolved run config.
+        run_dir: an existing run directory (new: made by :func:`prepare_new_run_dir`).
+        resume: continue from the newest checkpoint in ``run_dir``.
+    """
+
+    def __init__(self, cfg: RunConfig, run_dir: Path, resume: bool = False) -> None:
+        self.cfg = cfg
+        self.run_dir = run_dir
+        self.device = resolve_device(cfg.device)
+        seed_everything(cfg.seed, cfg.deterministic)
+        self.env: MultiTaskVectorEnv = make_env(cfg.env, seed=cfg.seed, device=self.device)
+        self._eval_env: MultiTaskVectorEnv | None = None
+        info = self.env.info
+        self.info = info
+        self.task_names = info.task_names
+        self.E = info.envs_per_task
+        self.agent = build_agent(cfg, info.obs_dim, info.action_dim, info.num_tasks, self.device)
+        self.buffer = TaskReplayBuffer(
+            info.num_tasks, cfg.train.buffer_capacity_per_task, info.obs_dim, info.action_dim, self.device
+        )
+        self.progress = Progress()
+        self.train_metrics = MetricAccumulator()
+        self.episode_metrics = MetricAccumulator()
+        self.recent_success: deque[float] = deque(maxlen=10)
+        self.finite = torch.ones((), dtype=torch.bool, device=self.device)
+        resume_step = None
+        if resume:
+            resume_step = self._restore_latest()
+        else:
+            atomic_write_text(json.dumps(self._env_record(), indent=2) + "\n", run_dir / ENV_FILE)
+        self.logger = RunLogger(run_dir, resume_step=resume_step)
+
+    # ------------------------------------------------------------------ bookkeeping
+    @property
+    def step(self) -> int:
+        """Environment steps per task so far."""
+        return self.progress.iteration * self.E
+
+    def _env_record(self) -> dict[str, Any]:
+        i = self.info
+        return {
+            "benchmark": i.benchmark, "task_names": i.task_names, "envs_per_task": i.envs_per_task,
+            "obs_dim": i.obs_dim, "action_dim": i.action_dim, "max_episode_steps": i.max_episode_steps,
+            "num_goals": i.num_goals, "backend": i.backend, **i.extra,
+        }
+
+    @property
+    def eval_env(self) -> MultiTaskVectorEnv:
+        if self._eval_env is None:
+            self._eval_env = make_env(self.cfg.env, seed=self.cfg.seed, device=self.device, for_eval=True)
+        return self._eval_env
+
+    def _checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "config": to_yaml(self.cfg),
+            "agent": self.agent.state_dict(),
+            "buffer": self.buffer.state_dict() if self.cfg.train.save_buffer else None,
+            "rng": rng_state(),
+            "env": self.env.get_state(),
+            "progress": vars(self.progress).copy(),
+            "train_metrics": self.train_metrics.state_dict(),
+            "episode_metrics": self.episode_metrics.state_dict(),
+            "recent_success": list(self.recent_success),
+        }
+
+    def _restore_latest(self) -> int:
+        checkpoints = list_checkpoints(self.run_dir / CHECKPOINT_DIR)
+        if not checkpoints:
+            raise CheckpointError(f"no checkpoint to resume from in {self.run_dir / CHECKPOINT_DIR}")
+        state = load_checkpoint(checkpoints[-1], map_location=self.device)
+        try:
+            self.agent.load_state_dict(state["agent"])
+        except (RuntimeError, KeyError, ValueError) as err:
+            raise CheckpointError(
+                f"checkpoint {checkpoints[-1]} does not fit the configured architecture: "
+                f"{str(err).splitlines()[0][:300]}"
+            ) from err
+        if state["buffer"] is not None:
+            self.buffer.load_state_dict(state["buffer"])
+        self.env.set_state(state["env"])
+        self.progress = Progress(**state["progress"])
+        self.train_metrics.load_state_dict(state["train_metrics"], self.device)
+        self.episode_metrics.load_state_dict(state["episode_metrics"], self.device)
+        self.recent_success.extend(state["recent_success"])
+        set_rng_state(state["rng"])
+        return int(state["step"])
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> EvalResult:
+        cfg, train = self.cfg, self.cfg.train
+        episode_len = self.info.max_episode_steps
+        total_iterations = math.ceil(train.total_steps_per_task / self.E / episode_len) * episode_len
+        bar = None
+        if train.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total_iterations * self.E, initial=self.step, unit="step/task", dynamic_ncols=True,
+                       desc=cfg.name)
+        t_last, step_last, updates_last = time.perf_counter(), self.step, self.agent.num_updates
+        result: EvalResult | None = None
+        try:
+            while self.progress.iteration < total_iterations:
+                self._run_episode(episode_len)
+                done = self.progress.iteration >= total_iterations
+                if bar is not None:
+                    bar.update(self.step - bar.n)
+                if self.step - self.progress.last_log >= train.log_every or done:
+                    now = time.perf_counter()
+                    rates = {
+                        "charts/env_steps_per_s": (self.step - step_last) * self.info.num_tasks / (now - t_last),
+                        "charts/updates_per_s": (self.agent.num_updates - updates_last) / (now - t_last),
+                    }
+                    t_last, step_last, updates_last = now, self.step, self.agent.num_updates
+                    self._log(rates)
+                    if bar is not None:
+                        recent = np.mean(self.recent_success) if self.recent_success else 0.0
+                        bar.set_postfix(success=f"{recent:.2f}", sps=f"{rates['charts/env_steps_per_s']:.0f}")
+                if done or (train.eval_every and self.step - self.progress.last_eval >= train.eval_every):
+                    result = self._evaluate()
+                if done or self.step - self.progress.last_checkpoint >= train.checkpoint_every:
+                    self._checkpoint()
+            if result is None:  # resumed a run that had already finished
+                result = self._evaluate()
+        finally:
+            if bar is not None:
+                bar.close()
+            self.logger.close()
+            self.close()
+        return result
+
+    def _run_episode(self, episode_len: int) -> None:
+        """One synchronized episode of every sub-env, with updates, ending before the reset."""
+        cfg, agent, env = self.cfg, self.agent, self.env
+        T, E = self.info.num_tasks, self.E
+        random_iterations = math.ceil(cfg.train.random_steps_per_task / E)
+        batch_size = cfg.agent.sac.batch_size_per_task
+        diag_every = cfg.surgery.diagnostics_every
+        obs = env.reset()
+        episode_return = torch.zeros(T, E, device=self.device)
+        ever_success = torch.zeros(T, E, dtype=torch.bool, device=self.device)
+        for t in range(episode_len):
+            if self.progress.iteration < random_iterations:
+                action = torch.rand(T, E, self.info.action_dim, device=self.device) * 2 - 1
+            else:
+                action = agent.act(obs)
+            result = env.step(action)
+            self.buffer.add(obs, action, result.reward, result.obs, result.terminated)
+            episode_return += result.reward
+            ever_success |= result.success
+            obs = result.obs
+            self.progress.iteration += 1
+            if self.progress.iteration > random_iterations:
+                for _ in range(cfg.train.updates_per_step):
+                    with_diag = diag_every > 0 and agent.num_updates % diag_every == 0
+                    metrics = agent.update(self.buffer.sample(batch_size), with_diagnostics=with_diag)
+                    self.finite &= torch.isfinite(metrics["critic_loss"]).all()
+                    if "actor_loss" in metrics:
+                        self.finite &= torch.isfinite(metrics["actor_loss"]).all()
+                    self.train_metrics.add({k: v for k, v in metrics.items() if not _is_diagnostic(k)})
+                    if with_diag:
+                        self.train_metrics.add({k: v for k, v in metrics.items() if _is_diagnostic(k)})
+        if not bool(result.truncated.all()):  # one host sync per episode
+            raise RuntimeError(
+                f"the environments did not all end their episodes after {episode_len} steps; mtrl trains on "
+                "fixed-length, truncation-only episodes (the Meta-World protocol)"
+            )
+        self.progress.episodes += 1
+        success_per_task = ever_success.float().mean(dim=1)
+        self.episode_metrics.add({"charts/success_rate": success_per_task,
+                                  "charts/episodic_return": episode_return.mean(dim=1)})
+        self.recent_success.append(float(success_per_task.mean()))
+
+    def _check_finite(self) -> None:
+        if not bool(self.finite):
+            raise NonFiniteLossError(
+                f"non-finite loss in the updates before step {self.step}; lower the learning rates or "
+                f"check the rewards (the checkpoints written so far are intact)"
+            )
+
+    def _log(self, rates: dict[str, float]) -> None:
+        self._check_finite()
+        scalars: dict[str, float] = dict(rates)
+        if self.episode_metrics:
+            scalars.update(flatten_metrics(self.episode_metrics.means(), self.task_names))
+        if self.train_metrics:
+            train = self.train_metrics.means()
+            scalars.update(flatten_metrics({_metric_name(k): v for k, v in train.items()}, self.task_names))
+        self.logger.log(self.step, scalars)
+        self.progress.last_log = self.step
+
+    def _evaluate(self) -> EvalResult:
+        result = evaluate(lambda o: self.agent.act(o, deterministic=True), self.eval_env,
+                          self.cfg.train.eval_episodes)
+        result.step = self.step
+        scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
+        scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
+        self.logger.log(self.step, scalars)
+        atomic_write_text(json.dumps(result.to_json(), indent=2) + "\n", self.run_dir / EVAL_FILE)
+        with (self.run_dir / "evals.jsonl").open("a") as f:
+            f.write(json.dumps(result.to_json()) + "\n")
+        self.progress.last_eval = self.step
+        return result
+
+    def _checkpoint(self) -> Path:
+        self._check_finite()  # never let a diverged model replace good checkpoints
+        path = save_checkpoint(self._checkpoint_state(), self.run_dir / CHECKPOINT_DIR, self.step,
+                               self.cfg.train.keep_checkpoints)
+        self.progress.last_checkpoint = self.step
+        return path
+
+    def close(self) -> None:
+        self.env.close()
+        if self._eval_env is not None:
+            self._eval_env.close()
+
+
+_DIAGNOSTIC_KEYS = ("conflict_fraction", "mean_cosine", "grad_norms")
+
+
+def _is_diagnostic(key: str) -> bool:
+    return key.endswith(_DIAGNOSTIC_KEYS)
+
+
+def _metric_name(key: str) -> str:
+    """Agent metric key -> TensorBoard tag (CleanRL-style groups)."""
+    if key.endswith(_DIAGNOSTIC_KEYS) or "task_weights" in key:
+        return f"surgery/{key}"
+    if key.endswith(("_loss",)):
+        return f"losses/{key}"
+    return f"charts/{key}"
+
+
+def train(cfg: RunConfig, resume_dir: Path | None = None) -> tuple[Path, EvalResult]:
+    """Train from a config (new run) or continue the run in ``resume_dir``. Returns the run dir and the final
+    evaluation."""
+    if resume_dir is not None:
+        cfg = read_run_config(resume_dir)
+        run_dir = resume_dir
+    else:
+        run_dir = prepare_new_run_dir(cfg)
+    trainer = Trainer(cfg, run_dir, resume=resume_dir is not None)
+    result = trainer.run()
+    print(format_table(result))
+    print(f"run directory: {run_dir}")
+    return run_dir, result
