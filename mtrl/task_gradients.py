@@ -112,7 +112,7 @@ def write_surgery_gradients(
     jacobian = grads.jacobian()
     combined = surgery.combine(jacobian, grads.losses, last_shared=last_layer_columns(shared))
     offset = 0
-    for name, p in shared.items():
+    for p in shared.values():
         n = p.numel()
         p.grad = combined.direction[offset : offset + n].view_as(p).to(p.dtype)
         offset += n

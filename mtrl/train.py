@@ -256,7 +256,7 @@ class Trainer:
         obs = env.reset()
         episode_return = torch.zeros(T, E, device=self.device)
         ever_success = torch.zeros(T, E, dtype=torch.bool, device=self.device)
-        for t in range(episode_len):
+        for _ in range(episode_len):
             if self.progress.iteration < random_iterations:
                 action = torch.rand(T, E, self.info.action_dim, device=self.device) * 2 - 1
             else:
