@@ -37,6 +37,13 @@ def _cmd_config(args: argparse.Namespace) -> None:
     print(to_yaml(load_config(args.config, args.overrides)), end="")
 
 
+def _cmd_bench_surgery(args: argparse.Namespace) -> None:
+    from mtrl.bench.surgery import run
+
+    run(task_counts=args.tasks, methods=args.methods, torchjd_methods=args.torchjd, iters=args.iters,
+        rounds=args.rounds, batch_size_per_task=args.batch, device=args.device)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mtrl", description="Multi-task reinforcement learning on Meta-World."
@@ -57,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="where to write the JSON result (default: RUN_DIR/eval.json)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.set_defaults(func=_cmd_evaluate)
+
+    bench = sub.add_parser("bench", help="benchmarks: ratios against a baseline measured in the same run")
+    bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
+    p = bench_sub.add_parser("surgery", help="update time of every surgery method relative to the plain mean")
+    p.add_argument("--tasks", type=int, nargs="+", default=[10, 50], help="numbers of tasks T (default 10 50)")
+    p.add_argument("--methods", nargs="+", help="methods to time (default: all)")
+    p.add_argument("--torchjd", nargs="*", default=["UPGrad"], help="torchjd aggregators timed with its backward")
+    p.add_argument("--iters", type=int, default=5, help="updates per timing round")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
+    p.add_argument("--batch", type=int, default=128, help="batch size per task")
+    p.add_argument("--device", default="cpu", help="cpu | cuda")
+    p.set_defaults(func=_cmd_bench_surgery)
 
     p = sub.add_parser("config", help="print the fully resolved config (defaults + YAML + overrides)")
     p.add_argument("config", nargs="?", help="YAML config file")

@@ -49,8 +49,8 @@ def evaluate(policy: Policy, env: MultiTaskVectorEnv, num_episodes: int = 50) ->
     info = env.info
     T, E = info.num_tasks, info.envs_per_task
     device = env.device
-    successes = torch.zeros(T, device=device)
-    returns = torch.zeros(T, device=device)
+    successes = torch.zeros(T, dtype=torch.long, device=device)
+    returns = torch.zeros(T, dtype=torch.float64, device=device)
     episode = torch.arange(E, device=device).expand(T, E)
     for round_index in range(math.ceil(num_episodes / E)):
         episode_ids = episode + round_index * E
@@ -66,11 +66,11 @@ def evaluate(policy: Policy, env: MultiTaskVectorEnv, num_episodes: int = 50) ->
             alive &= ~result.done
             obs = result.obs
         successes += (ever_success & counted).sum(dim=1)
-        returns += (episode_return * counted).sum(dim=1)
-    rates = (successes / num_episodes).tolist()
+        returns += (episode_return.double() * counted).sum(dim=1)
+    rates = [count / num_episodes for count in successes.tolist()]  # exact: integer counts
     mean_returns = (returns / num_episodes).tolist()
     return EvalResult(
-        mean_success=float(sum(rates) / T),
+        mean_success=sum(rates) / T,
         per_task=dict(zip(info.task_names, rates, strict=True)),
         mean_return=float(sum(mean_returns) / T),
         per_task_return=dict(zip(info.task_names, mean_returns, strict=True)),
