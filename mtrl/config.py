@@ -15,6 +15,7 @@ from envs.config import EnvConfig
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from mtrl.agents.ppo import PPOConfig
 from mtrl.agents.sac import SACConfig
 from mtrl.errors import ConfigError
 
@@ -34,8 +35,9 @@ class SurgeryConfig:
 class AgentConfig:
     """The learning algorithm."""
 
-    name: str = "mtsac"  # mtsac
-    sac: SACConfig = field(default_factory=SACConfig)  # multi-task SAC hyper-parameters
+    name: str = "mtsac"  # mtsac | mtppo
+    sac: SACConfig = field(default_factory=SACConfig)  # multi-task SAC hyper-parameters (agent.name=mtsac)
+    ppo: PPOConfig = field(default_factory=PPOConfig)  # multi-task PPO hyper-parameters (agent.name=mtppo)
 
 
 @dataclass
@@ -107,7 +109,7 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     return cfg
 
 
-AGENTS = ("mtsac",)
+AGENTS = ("mtsac", "mtppo")
 
 
 def validate(cfg: RunConfig) -> None:
@@ -128,6 +130,8 @@ def validate(cfg: RunConfig) -> None:
         "train.checkpoint_every": t.checkpoint_every,
         "train.keep_checkpoints": t.keep_checkpoints,
         "agent.sac.batch_size_per_task": cfg.agent.sac.batch_size_per_task,
+        "agent.ppo.epochs": cfg.agent.ppo.epochs,
+        "agent.ppo.minibatches": cfg.agent.ppo.minibatches,
     }
     for key, value in positive.items():
         if value < 1:

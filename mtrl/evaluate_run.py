@@ -40,7 +40,7 @@ def evaluate_run(target: Path, episodes: int = 50, output: Path | None = None, d
         info = env.info
         agent = build_agent(cfg, info.obs_dim, info.action_dim, info.num_tasks, torch_device)
         try:
-            agent.actor.load_state_dict(state["agent"]["actor"])
+            agent.load_policy_state_dict(state["agent"])
         except (RuntimeError, KeyError) as err:
             raise CheckpointError(
                 f"checkpoint {checkpoint} does not fit its recorded architecture: {str(err).splitlines()[0][:300]}"

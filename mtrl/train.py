@@ -36,7 +36,8 @@ from mtrl.config import RunConfig, from_yaml_text, to_yaml
 from mtrl.errors import CheckpointError, NonFiniteLossError, RunDirError
 from mtrl.evaluate import EvalResult, evaluate, format_table
 from mtrl.logger import MetricAccumulator, RunLogger, flatten_metrics
-from mtrl.replay import TaskReplayBuffer
+from mtrl.loops import Loop
+from mtrl.loops.off_policy import DIAGNOSTIC_KEYS, OffPolicyLoop
 from mtrl.surgery import make_surgery
 
 CONFIG_FILE = "config.yaml"
@@ -61,8 +62,8 @@ def seed_everything(seed: int, deterministic: bool) -> None:
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 
-def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, device: torch.device) -> MTSAC:
-    """The agent with its surgery methods, as the config says."""
+def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, device: torch.device) -> Any:
+    """The agent named by ``cfg.agent.name`` with its surgery methods, as the config says."""
     surgery = cfg.surgery
 
     def method(enabled: bool):  # noqa: ANN202
@@ -70,10 +71,24 @@ def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, d
             return make_surgery(surgery.name, num_tasks, **surgery.options)
         return make_surgery("mean", num_tasks)
 
+    if cfg.agent.name == "mtppo":
+        from mtrl.agents.ppo import MTPPO
+
+        return MTPPO(obs_dim, action_dim, num_tasks, cfg.agent.ppo, actor_surgery=method(surgery.actor),
+                     critic_surgery=method(surgery.critic), device=device)
     return MTSAC(
         obs_dim, action_dim, num_tasks, cfg.agent.sac,
         actor_surgery=method(surgery.actor), critic_surgery=method(surgery.critic), device=device,
     )
+
+
+def build_loop(cfg: RunConfig, info: Any, agent: Any, device: torch.device) -> Loop:
+    """The training loop of the configured agent (off-policy for SAC, on-policy for PPO)."""
+    if cfg.agent.name == "mtppo":
+        from mtrl.loops.on_policy import OnPolicyLoop
+
+        return OnPolicyLoop(cfg, info, agent, device)
+    return OffPolicyLoop(cfg, info, agent, device)
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -132,9 +147,7 @@ class Trainer:
         self.task_names = info.task_names
         self.E = info.envs_per_task
         self.agent = build_agent(cfg, info.obs_dim, info.action_dim, info.num_tasks, self.device)
-        self.buffer = TaskReplayBuffer(
-            info.num_tasks, cfg.train.buffer_capacity_per_task, info.obs_dim, info.action_dim, self.device
-        )
+        self.loop = build_loop(cfg, info, self.agent, self.device)
         self.progress = Progress()
         self.train_metrics = MetricAccumulator()
         self.episode_metrics = MetricAccumulator()
@@ -172,7 +185,7 @@ class Trainer:
             "step": self.step,
             "config": to_yaml(self.cfg),
             "agent": self.agent.state_dict(),
-            "buffer": self.buffer.state_dict() if self.cfg.train.save_buffer else None,
+            "loop": self.loop.state_dict(),
             "rng": rng_state(),
             "env": self.env.get_state(),
             "progress": vars(self.progress).copy(),
@@ -193,8 +206,7 @@ class Trainer:
                 f"checkpoint {checkpoints[-1]} does not fit the configured architecture: "
                 f"{str(err).splitlines()[0][:300]}"
             ) from err
-        if state["buffer"] is not None:
-            self.buffer.load_state_dict(state["buffer"])
+        self.loop.load_state_dict(state["loop"])
         self.env.set_state(state["env"])
         self.progress = Progress(**state["progress"])
         self.train_metrics.load_state_dict(state["train_metrics"], self.device)
@@ -247,37 +259,12 @@ class Trainer:
         return result
 
     def _run_episode(self, episode_len: int) -> None:
-        """One synchronized episode of every sub-env, with updates, ending before the reset."""
-        cfg, agent, env = self.cfg, self.agent, self.env
-        T, E = self.info.num_tasks, self.E
-        random_iterations = math.ceil(cfg.train.random_steps_per_task / E)
-        batch_size = cfg.agent.sac.batch_size_per_task
-        diag_every = cfg.surgery.diagnostics_every
-        obs = env.reset()
-        episode_return = torch.zeros(T, E, device=self.device)
-        ever_success = torch.zeros(T, E, dtype=torch.bool, device=self.device)
-        for _ in range(episode_len):
-            if self.progress.iteration < random_iterations:
-                action = torch.rand(T, E, self.info.action_dim, device=self.device) * 2 - 1
-            else:
-                action = agent.act(obs)
-            result = env.step(action)
-            self.buffer.add(obs, action, result.reward, result.obs, result.terminated)
-            episode_return += result.reward
-            ever_success |= result.success
-            obs = result.obs
-            self.progress.iteration += 1
-            if self.progress.iteration > random_iterations:
-                for _ in range(cfg.train.updates_per_step):
-                    with_diag = diag_every > 0 and agent.num_updates % diag_every == 0
-                    metrics = agent.update(self.buffer.sample(batch_size), with_diagnostics=with_diag)
-                    self.finite &= torch.isfinite(metrics["critic_loss"]).all()
-                    if "actor_loss" in metrics:
-                        self.finite &= torch.isfinite(metrics["actor_loss"]).all()
-                    self.train_metrics.add({k: v for k, v in metrics.items() if not _is_diagnostic(k)})
-                    if with_diag:
-                        self.train_metrics.add({k: v for k, v in metrics.items() if _is_diagnostic(k)})
-        if not bool(result.truncated.all()):  # one host sync per episode
+        """One synchronized episode of every sub-env (collect + updates), ending before the reset."""
+        episode_return, ever_success, truncated = self.loop.run_episode(
+            self.env, self.progress.iteration, self.train_metrics, self.finite
+        )
+        self.progress.iteration += episode_len
+        if not bool(truncated.all()):  # one host sync per episode
             raise RuntimeError(
                 f"the environments did not all end their episodes after {episode_len} steps; mtrl trains on "
                 "fixed-length, truncation-only episodes (the Meta-World protocol)"
@@ -301,8 +288,8 @@ class Trainer:
         if self.episode_metrics:
             scalars.update(flatten_metrics(self.episode_metrics.means(), self.task_names))
         if self.train_metrics:
-            train = self.train_metrics.means()
-            scalars.update(flatten_metrics({_metric_name(k): v for k, v in train.items()}, self.task_names))
+            means = self.train_metrics.means()
+            scalars.update(flatten_metrics({_metric_name(k): v for k, v in means.items()}, self.task_names))
         self.logger.log(self.step, scalars)
         self.progress.last_log = self.step
 
@@ -332,16 +319,9 @@ class Trainer:
             self._eval_env.close()
 
 
-_DIAGNOSTIC_KEYS = ("conflict_fraction", "mean_cosine", "grad_norms")
-
-
-def _is_diagnostic(key: str) -> bool:
-    return key.endswith(_DIAGNOSTIC_KEYS)
-
-
 def _metric_name(key: str) -> str:
     """Agent metric key -> TensorBoard tag (CleanRL-style groups)."""
-    if key.endswith(_DIAGNOSTIC_KEYS) or "task_weights" in key:
+    if key.endswith(DIAGNOSTIC_KEYS) or "task_weights" in key:
         return f"surgery/{key}"
     if key.endswith(("_loss",)):
         return f"losses/{key}"

@@ -258,6 +258,6 @@ class MTSAC:
         self.critic_surgery.load_state_dict(state["critic_surgery"])
         self.num_updates = state["num_updates"]
 
-    def policy_state_dict(self) -> dict[str, Any]:
-        """Only what acting needs (for evaluation and export)."""
-        return {"actor": self.actor.state_dict()}
+    def load_policy_state_dict(self, state: dict[str, Any]) -> None:
+        """Load what acting needs (the policy) from a full agent state."""
+        self.actor.load_state_dict(state["actor"])
