@@ -240,7 +240,8 @@ class MTPPO:
         entropy = gaussian_entropy(log_std).mean()
         loss = policy_loss - self.cfg.ent_coef * entropy
         with torch.no_grad():
-            aux = {"approx_kl": ((ratio - 1) - log_ratio).mean(), "clip_fraction": ((ratio - 1).abs() > clip).float().mean(),
+            aux = {"approx_kl": ((ratio - 1) - log_ratio).mean(),
+                   "clip_fraction": ((ratio - 1).abs() > clip).float().mean(),
                    "entropy": entropy, "policy_loss": policy_loss}
         return loss, aux
 
