@@ -44,6 +44,18 @@ def _cmd_bench_surgery(args: argparse.Namespace) -> None:
         rounds=args.rounds, batch_size_per_task=args.batch, device=args.device)
 
 
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from mtrl.compare import sweep
+
+    sweep(args.config, args.overrides, address=args.address, sweep_dir=args.sweep_dir)
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from mtrl.compare import main_report
+
+    main_report(args.run_dirs, args.out, args.method_keys)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mtrl", description="Multi-task reinforcement learning on Meta-World."
@@ -64,6 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="where to write the JSON result (default: RUN_DIR/eval.json)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("compare", help="run a grid of training runs on Ray and report statistics with CIs",
+                       description="Run (or continue) the sweep in CONFIG (see configs/compare_*.yaml), then "
+                                   "write results.csv, summary.md and figures into the sweep directory.")
+    p.add_argument("config", help="compare config: base training config + grid")
+    p.add_argument("overrides", nargs="*", help="key=value overrides of the compare config")
+    p.add_argument("--address", help="an existing Ray cluster (default: start a local instance)")
+    p.add_argument("--sweep-dir", help="sweep directory (default: the config's sweep_dir or runs/sweeps/NAME)")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("report", help="statistics and figures from existing run directories")
+    p.add_argument("run_dirs", nargs="+", help="finished run directories")
+    p.add_argument("--out", help="output directory (default runs/report)")
+    p.add_argument("--method-keys", nargs="+", help="config keys naming a run's method (default surgery.name)")
+    p.set_defaults(func=_cmd_report)
 
     bench = sub.add_parser("bench", help="benchmarks: ratios against a baseline measured in the same run")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
