@@ -64,7 +64,7 @@ def per_task_gradients(
 
     def with_loss_as_aux(shared_: Params, task_: Params, *args: Any) -> tuple[Tensor, tuple[Tensor, Any]]:
         loss, aux = loss_fn(shared_, task_, *args)
-        return loss, (loss.detach(), aux)
+        return loss, (loss.detach(), {} if aux is None else aux)  # func.grad's aux must be a tensor tree
 
     grad_fn = grad(with_loss_as_aux, argnums=(0, 1), has_aux=True)
     detached_shared = {k: v.detach() for k, v in shared.items()}
