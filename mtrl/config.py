@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envs.config import EnvConfig
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from envs.config import EnvConfig
 from mtrl.agents.ppo import PPOConfig
 from mtrl.agents.sac import SACConfig
 from mtrl.errors import ConfigError

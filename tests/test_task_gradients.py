@@ -14,8 +14,9 @@ T, D, A = 3, 7, 2
 
 
 def small_cfg(heads: str = "per_task", onehot: bool = False) -> SACConfig:
-    net = NetConfig(hidden_sizes=[16, 16], heads=heads, onehot_input=onehot)
-    return SACConfig(actor=net, critic=NetConfig(hidden_sizes=[16, 16], heads=heads, onehot_input=onehot))
+    conditioning = "onehot" if onehot else "none"
+    net = NetConfig(hidden_sizes=[16, 16], heads=heads, conditioning=conditioning)
+    return SACConfig(actor=net, critic=NetConfig(hidden_sizes=[16, 16], heads=heads, conditioning=conditioning))
 
 
 def filled_buffer(num_tasks: int = T, n: int = 64, seed: int = 0) -> TaskReplayBuffer:
@@ -64,7 +65,7 @@ def test_shared_and_task_specific_split():
 
 def test_task_batched_forward_matches_per_task_forward():
     torch.manual_seed(0)
-    net = TaskConditionedNet(D, 4, T, NetConfig(hidden_sizes=[8], onehot_input=True))
+    net = TaskConditionedNet(D, 4, T, NetConfig(hidden_sizes=[8], conditioning="onehot"))
     x = torch.randn(T, 5, D)
     out = TaskBatched(net, T)(x)
     for t in range(T):

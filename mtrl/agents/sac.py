@@ -20,6 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import Params, TaskBatched
@@ -67,31 +68,52 @@ def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Ten
 
 class Actor(nn.Module):
     """Tanh-Gaussian policy in the single-task view: ``forward(obs (B, D), task_onehot (T,))`` ->
-    ``(mean, log_std)`` each ``(B, A)``, ``log_std`` squashed into ``[log_std_min, log_std_max]``."""
+    ``(mean, log_std)`` each ``(B, A)``, ``log_std`` squashed into ``[log_std_min, log_std_max]``.
+
+    With ``with_aux=True`` also the network's auxiliary values (see
+    :meth:`~mtrl.nets.network.TaskConditionedNet.forward_with_aux`): ``(mean, log_std, aux)``."""
 
     def __init__(self, obs_dim: int, action_dim: int, num_tasks: int, cfg: SACConfig) -> None:
         super().__init__()
         self.net = TaskConditionedNet(obs_dim, 2 * action_dim, num_tasks, cfg.actor)
         self.log_std_min, self.log_std_max = cfg.log_std_min, cfg.log_std_max
 
-    def forward(self, obs: Tensor, task_onehot: Tensor) -> tuple[Tensor, Tensor]:
-        mean, log_std = self.net(obs, task_onehot).chunk(2, dim=-1)
+    def forward(self, obs: Tensor, task_onehot: Tensor, with_aux: bool = False) -> tuple[Tensor, ...]:
+        out, aux = self.net.forward_with_aux(obs, task_onehot)
+        mean, log_std = out.chunk(2, dim=-1)
         log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (torch.tanh(log_std) + 1)
-        return mean, log_std
+        return (mean, log_std, aux) if with_aux else (mean, log_std)
+
+    def aux_loss(self, aux: dict[str, Tensor]) -> Tensor | None:
+        """The regulariser to add to the task's loss (the load-balancing loss), or None."""
+        return self.net.aux_loss(aux)
 
 
 class TwinCritic(nn.Module):
     """Two independent Q-networks in the single-task view: ``forward(obs (B, D), action (B, A), task_onehot)``
-    -> ``(q1, q2)`` each ``(B,)``."""
+    -> ``(q1, q2)`` each ``(B,)``.
+
+    With ``with_aux=True`` also the auxiliary values of the two networks, averaged: ``(q1, q2, aux)``."""
 
     def __init__(self, obs_dim: int, action_dim: int, num_tasks: int, cfg: SACConfig) -> None:
         super().__init__()
         self.q1 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
         self.q2 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
 
-    def forward(self, obs: Tensor, action: Tensor, task_onehot: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, obs: Tensor, action: Tensor, task_onehot: Tensor, with_aux: bool = False) -> tuple[Tensor, ...]:
         x = torch.cat([obs, action], dim=-1)
-        return self.q1(x, task_onehot).squeeze(-1), self.q2(x, task_onehot).squeeze(-1)
+        q1, aux1 = self.q1.forward_with_aux(x, task_onehot)
+        q2, aux2 = self.q2.forward_with_aux(x, task_onehot)
+        if not with_aux:
+            return q1.squeeze(-1), q2.squeeze(-1)
+        aux = {k: 0.5 * (aux1[k] + aux2[k]) for k in aux1}
+        return q1.squeeze(-1), q2.squeeze(-1), aux
+
+    def aux_loss(self, aux: dict[str, Tensor]) -> Tensor | None:
+        """The regulariser to add to the task's loss, or None: each network's balance loss times its coefficient
+        (both share the config, so this is the sum of the two from their average)."""
+        penalty = self.q1.aux_loss(aux)
+        return None if penalty is None else 2.0 * penalty
 
 
 class MTSAC:
@@ -156,18 +178,30 @@ class MTSAC:
 
     # ------------------------------------------------------------------ losses (single-task view)
     def _critic_loss(self, shared: Params, task: Params, obs: Tensor, action: Tensor, target_q: Tensor,
-                     onehot: Tensor) -> tuple[Tensor, Tensor]:
-        q1, q2 = self.critic_fn.single_task_fn()(shared, task, obs, action, onehot)
+                     onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        params = {**shared, **task, **self.critic_fn.buffers}
+        q1, q2, net_aux = functional_call(self.critic, params, (obs, action, onehot), {"with_aux": True})
         loss = F.mse_loss(q1, target_q) + F.mse_loss(q2, target_q)
-        return loss, 0.5 * (q1 + q2).mean().detach()
+        penalty = self.critic.aux_loss(net_aux)
+        if penalty is not None:
+            loss = loss + penalty
+        aux = {k: v.detach() for k, v in net_aux.items()}
+        aux["q_mean"] = 0.5 * (q1 + q2).mean().detach()
+        return loss, aux
 
     def _actor_loss(self, shared: Params, task: Params, obs: Tensor, noise: Tensor, alpha: Tensor,
-                    critic_shared: Params, critic_task: Params, onehot: Tensor) -> tuple[Tensor, Tensor]:
-        mean, log_std = self.actor_fn.single_task_fn()(shared, task, obs, onehot)
+                    critic_shared: Params, critic_task: Params, onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        params = {**shared, **task, **self.actor_fn.buffers}
+        mean, log_std, net_aux = functional_call(self.actor, params, (obs, onehot), {"with_aux": True})
         action, log_prob = squashed_gaussian(mean, log_std, noise)
         q1, q2 = self.critic_fn.single_task_fn()(critic_shared, critic_task, obs, action, onehot)
         loss = (alpha * log_prob - torch.minimum(q1, q2)).mean()
-        return loss, log_prob.mean().detach()
+        penalty = self.actor.aux_loss(net_aux)
+        if penalty is not None:
+            loss = loss + penalty
+        aux = {k: v.detach() for k, v in net_aux.items()}
+        aux["log_prob"] = log_prob.mean().detach()
+        return loss, aux
 
     # ------------------------------------------------------------------ update
     def update(self, batch: Batch, with_diagnostics: bool = False) -> dict[str, Tensor]:
@@ -189,11 +223,13 @@ class MTSAC:
             next_v = torch.minimum(tq1, tq2) - alpha[:, None] * next_log_prob
             target_q = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_v
 
-        critic_step, q_mean, critic_norm = self.critic_update(
+        critic_step, critic_aux, critic_norm = self.critic_update(
             self._critic_loss, (batch.obs, batch.action, target_q, onehots), with_diagnostics=with_diagnostics
         )
         metrics["critic_loss"] = critic_step.losses
-        metrics["q_mean"] = q_mean
+        metrics["q_mean"] = critic_aux.pop("q_mean")
+        for k, v in critic_aux.items():  # encoder aux (gate weights, routing entropy, balance loss): (T,) / (T, K)
+            metrics[f"critic_{k}"] = v
         metrics["critic_grad_norm"] = critic_norm
         metrics["critic_task_weights"] = critic_step.task_weights
         for k, v in critic_step.diagnostics.items():
@@ -204,12 +240,13 @@ class MTSAC:
             critic_shared = {k: v.detach() for k, v in self.critic_fn.shared.items()}
             critic_task = {k: v.detach() for k, v in self.critic_fn.task.items()}
             noise = torch.randn(T, batch.obs.shape[1], self.action_dim, device=self.device)
-            actor_step, log_prob_mean, actor_norm = self.actor_update(
+            actor_step, actor_aux, actor_norm = self.actor_update(
                 self._actor_loss,
                 (batch.obs, noise, alpha, critic_shared, critic_task, onehots),
                 in_dims=(0, 0, 0, None, 0, 0),
                 with_diagnostics=with_diagnostics,
             )
+            log_prob_mean = actor_aux.pop("log_prob")
             # per-task temperature: d/d log_alpha_t of -log_alpha_t (log_prob_t + H_target), task-specific
             self.alpha_optimizer.zero_grad(set_to_none=True)
             alpha_loss = -(self.log_alpha * (log_prob_mean + self.target_entropy)).sum()
@@ -219,6 +256,8 @@ class MTSAC:
             metrics["actor_grad_norm"] = actor_norm
             metrics["actor_task_weights"] = actor_step.task_weights
             metrics["entropy"] = -log_prob_mean
+            for k, v in actor_aux.items():
+                metrics[f"actor_{k}"] = v
             for k, v in actor_step.diagnostics.items():
                 metrics[f"actor_{k}"] = v
         metrics["alpha"] = self.log_alpha.detach().exp()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from torch import Tensor
 from torch.func import vmap
 
 from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.bench.timing import time_updates
 from mtrl.nets.network import NetConfig
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import list_methods, make_surgery
@@ -80,19 +80,6 @@ def _agent(num_tasks: int, method: str, device: torch.device, hidden: list[int])
                  make_surgery(method, num_tasks), device=device)
 
 
-def _time_updates(agent: MTSAC, buffer: TaskReplayBuffer, batch: int, iters: int, device: torch.device) -> float:
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    sync()
-    start = time.perf_counter()
-    for _ in range(iters):
-        agent.update(buffer.sample(batch))
-    sync()
-    return (time.perf_counter() - start) / iters
-
-
 def run(
     task_counts: Sequence[int] = (10, 50),
     methods: Sequence[str] | None = None,
@@ -121,12 +108,12 @@ def run(
                    torch.randn(T, n, OBS_DIM), torch.zeros(T, n))
         agents = {name: _agent(T, name, torch_device, list(hidden)) for name in names}
         for agent in agents.values():  # warm-up (allocations, lazy solver state)
-            _time_updates(agent, buffer, batch_size_per_task, 1, torch_device)
+            time_updates(agent, buffer, batch_size_per_task, 1, torch_device)
         times: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(rounds):
             for name, agent in agents.items():
                 its = 1 if name.startswith("torchjd") and T >= 50 else iters
-                times[name].append(_time_updates(agent, buffer, batch_size_per_task, its, torch_device))
+                times[name].append(time_updates(agent, buffer, batch_size_per_task, its, torch_device))
         base = statistics.median(times["mean"])
         emit(f"\nMTSAC update, T={T}, batch {batch_size_per_task}/task, MLP {list(hidden)}, {torch_device}")
         emit(f"{'method':<26} {'ms/update':>10} {'x mean':>8}")

@@ -1,0 +1,112 @@
+"""``cagrad``: conflict-averse gradient descent (Liu et al. 2021)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from mtrl.surgery._linalg import cholesky_solve, normalize_gramian, regularize, robust_cholesky
+from mtrl.surgery._weighted import GramianWeightedAggregator
+
+RESCALES = (0, 1, 2)
+LINE_SEARCH_STEPS = 8  # candidate step lengths a_max * 2^-k, k < 8, evaluated at once
+BARRIER_START, BARRIER_GROWTH, BARRIER_MAX = 1.0, 4.0, 1e12
+
+
+def cagrad_dual(G: Tensor, c: float, iters: int) -> tuple[Tensor, Tensor]:
+    """Solve the CAGrad dual ``min_{w ∈ Δ} wᵀG 1/T + c ||g_0|| sqrt(wᵀGw)`` on a (normalised) Gramian ``G``.
+
+    Barrier method: Newton steps on ``τ F(w) - Σ log w_i`` restricted to ``1ᵀw = 1``, with ``τ`` growing 4x per
+    iteration from 1 to 1e12 (then held); each step's length is the best, by that merit, of ``a_max 2^-k``
+    (``k < 8``, ``a_max`` 99% of the way to the boundary), all evaluated at once, so the work is fixed and the
+    kink of ``||g_w||`` at 0 cannot make the iteration cycle. ``iters = 50`` reaches the optimum to ~1e-7
+    (relative) on every case of the tests, including gradient norms spread over four orders of magnitude.
+
+    Returns:
+        ``(w, radius)``: the dual weights ``(T,)`` and ``c ||g_0||`` (in the units of ``G``).
+    """
+    T = G.shape[0]
+    mean_weights = torch.full((T,), 1.0 / T, dtype=G.dtype, device=G.device)
+    g0_dots = G @ mean_weights  # g_i · g_0
+    radius = c * (mean_weights @ g0_dots).clamp_min(0).sqrt()
+    w = mean_weights.clone()
+    ones = torch.ones_like(w)
+    halvings = 0.5 ** torch.arange(LINE_SEARCH_STEPS, dtype=G.dtype, device=G.device)
+    tiny = torch.finfo(G.dtype).tiny
+    norm_floor = torch.finfo(G.dtype).eps ** 2  # ||g_w|| below this is 0 (keeps 1/||g_w||³ finite)
+    for k in range(iters):
+        tau = min(BARRIER_START * BARRIER_GROWTH**k, BARRIER_MAX)
+        Gw = G @ w
+        norm = (w @ Gw).clamp_min(0).sqrt().clamp_min(norm_floor)
+        grad = tau * (g0_dots + radius * Gw / norm) - 1.0 / w
+        hess = tau * radius * (G / norm - torch.outer(Gw, Gw) / norm**3) + torch.diag(1.0 / w**2)
+        L = robust_cholesky(hess)
+        solution = cholesky_solve(L, torch.stack((-grad, ones), dim=-1))
+        p, q = solution[:, 0], solution[:, 1]
+        step = p - (p.sum() / q.sum()) * q  # Newton step within sum(w) = 1
+        step = torch.where(torch.isfinite(step).all(), step, 0.0)
+        to_boundary = torch.where(step < 0, -w / torch.where(step < 0, step, -1.0), torch.inf).amin()
+        trials = w + (0.99 * to_boundary.clamp(max=1.0) * halvings).unsqueeze(1) * step  # (K, T)
+        trial_norms = ((trials @ G) * trials).sum(dim=1).clamp_min(0).sqrt()
+        merit = tau * (trials @ g0_dots + radius * trial_norms) - trials.clamp_min(tiny).log().sum(dim=1)
+        merit = torch.where((trials > 0).all(dim=1) & torch.isfinite(merit), merit, torch.inf)
+        w = trials.index_select(0, merit.argmin().unsqueeze(0)).squeeze(0)
+    return w, radius
+
+
+class CAGrad(GramianWeightedAggregator):
+    """CAGrad. Liu, Liu, Jin, Stone, Liu (2021), *Conflict-Averse Gradient Descent for Multi-task Learning*,
+    NeurIPS 2021 (Algorithm 1).
+
+    Definition: with the average gradient ``g_0 = (1/T) Σ_i g_i``, CAGrad maximises the worst task improvement in
+    a ball around it, ``max_d min_i g_i·d  s.t.  ||d - g_0|| <= c ||g_0||``. Its dual is solved over the simplex:
+
+        ``w* = argmin_{w ∈ Δ}  g_wᵀ g_0 + c ||g_0|| ||g_w||``,  ``g_w = Σ_i w_i g_i``,
+
+    and ``d = g_0 + (c ||g_0|| / ||g_w*||) g_w*``, i.e. ``task_weights = 1/T + (c ||g_0|| / ||g_w*||) w*``.
+    ``rescale`` divides ``d`` as in the authors' code: ``0`` no rescaling, ``1`` (default) by ``1 + c²``,
+    ``2`` by ``1 + c``. ``c = 0`` gives ``mean`` exactly.
+
+    The dual is solved on the Gramian (``g_wᵀ g_0 = wᵀ G 1/T``, ``||g_w||² = wᵀ G w``; ``G`` normalised by its mean
+    diagonal and regularised by :func:`~mtrl.surgery._linalg.regularize`) on the device, by a barrier method with
+    a fixed number of Newton steps and a batched line search (:func:`cagrad_dual`); the authors' code uses scipy's
+    SLSQP, torchjd uses cvxpy/Clarabel. If ``g_w* = 0`` (a Pareto-stationary point) the correction is dropped and
+    ``d = g_0``.
+
+    Args:
+        num_tasks: ``T``.
+        c: radius of the ball around ``g_0``, relative to ``||g_0||`` (``c >= 0``; the paper's ``c``).
+        rescale: ``0``, ``1`` or ``2`` (see above).
+        max_iters: Newton iterations of the barrier method.
+
+    Shapes: ``jacobian (T, P) -> direction (P,)``.
+    """
+
+    name = "cagrad"
+
+    def __init__(self, num_tasks: int, c: float = 0.4, rescale: int = 1, max_iters: int = 50) -> None:
+        super().__init__(num_tasks)
+        if c < 0:
+            raise ValueError(f"cagrad: c must be >= 0, got {c}")
+        if rescale not in RESCALES:
+            raise ValueError(f"cagrad: rescale must be one of {RESCALES}, got {rescale!r}")
+        if max_iters < 1:
+            raise ValueError(f"cagrad: max_iters must be >= 1, got {max_iters}")
+        self.c, self.rescale, self.max_iters = float(c), int(rescale), int(max_iters)
+
+    def gramian_weights(self, G: Tensor, input_dtype: torch.dtype) -> Tensor:
+        T = G.shape[0]
+        Gn, _ = normalize_gramian(G)
+        Gn = regularize(Gn, input_dtype)
+        w, radius = cagrad_dual(Gn, self.c, self.max_iters)
+        norm_w = (w @ Gn @ w).clamp_min(0).sqrt()
+        scale = torch.where(norm_w > 1e-12, radius / torch.where(norm_w > 1e-12, norm_w, 1.0), 0.0)
+        weights = 1.0 / T + scale * w
+        if self.rescale == 1:
+            weights = weights / (1.0 + self.c**2)
+        elif self.rescale == 2:
+            weights = weights / (1.0 + self.c)
+        return weights
+
+    def __repr__(self) -> str:
+        return f"CAGrad(num_tasks={self.num_tasks}, c={self.c}, rescale={self.rescale})"
