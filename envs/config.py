@@ -35,6 +35,13 @@ class EnvConfig:
     synthetic_start_radius: float = 0.3  # synthetic: initial positions are drawn in a disk of this radius
     synthetic_reward_scale: float = 10.0  # synthetic: the reward's maximum (10: Meta-World v2's range)
 
+    @property
+    def num_tasks(self) -> int:
+        """``T``: how many tasks the benchmark has (no metaworld import needed)."""
+        if self.benchmark == "synthetic":
+            return self.synthetic_num_tasks
+        return {"MT10": 10, "MT50": 50}.get(self.benchmark, len(self.tasks))
+
     def validate(self) -> None:
         """Raise ``ValueError`` with a one-line message naming the first invalid field."""
         if self.benchmark not in BENCHMARKS:

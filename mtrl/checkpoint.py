@@ -9,8 +9,9 @@ import os
 import random
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -33,13 +34,14 @@ def list_checkpoints(directory: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file in the same directory, fsync, then ``os.replace``."""
+def atomic_write(path: Path, write: Callable[[IO[Any]], None], mode: str = "wb") -> None:
+    """Call ``write(f)`` on a temporary file in ``path``'s directory, fsync, then ``os.replace`` it onto ``path``:
+    readers see the old file or the new one, never half of one; on any error the temporary file is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+        with os.fdopen(fd, mode) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -47,22 +49,16 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def atomic_write_text(text: str, path: Path) -> None:
-    """Write a text file atomically (temporary file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write a text file atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda f: f.write(text), mode="w")
 
 
 def save_checkpoint(state: dict[str, Any], directory: Path, step: int, keep: int) -> Path:

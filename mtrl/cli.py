@@ -44,6 +44,35 @@ def _cmd_bench_surgery(args: argparse.Namespace) -> None:
         rounds=args.rounds, batch_size_per_task=args.batch, device=args.device)
 
 
+def _cmd_bench_env(args: argparse.Namespace) -> None:
+    from mtrl.bench.env import run
+
+    run(benchmarks=args.benchmarks, strategies=args.strategies, envs_per_task=args.envs_per_task, steps=args.steps,
+        rounds=args.rounds, seed=args.seed, physics=not args.no_physics, envpool=args.envpool)
+
+
+def _cmd_bench_update(args: argparse.Namespace) -> None:
+    from mtrl.bench.update import run
+
+    run(algos=args.algos, task_counts=args.tasks, modes=args.modes, iters=args.iters, rounds=args.rounds,
+        batch_size_per_task=args.batch, hidden=args.hidden, device=args.device)
+
+
+def _cmd_bench_train(args: argparse.Namespace) -> None:
+    from mtrl.bench.train import run
+
+    run(configs=args.configs, overrides=args.overrides, episodes=args.episodes, warmup_episodes=args.warmup,
+        episode_steps=args.episode_steps, env_only_steps=args.env_only_steps, profile=args.profile)
+
+
+def _cmd_bench_sb3(args: argparse.Namespace) -> None:
+    from mtrl.bench.sb3 import run
+
+    run(envs=args.envs, batch=args.batch, hidden=args.hidden, iters=args.iters, rounds=args.rounds, steps=args.steps,
+        synthetic_steps=args.synthetic_steps, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+        out=args.out, curves=not args.no_curves, threads=args.threads, overrides=args.overrides)
+
+
 def _cmd_compare(args: argparse.Namespace) -> None:
     from mtrl.compare import sweep
 
@@ -103,6 +132,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=128, help="batch size per task")
     p.add_argument("--device", default="cpu", help="cpu | cuda")
     p.set_defaults(func=_cmd_bench_surgery)
+    p = bench_sub.add_parser("env", help="env steps/s of the Meta-World backends vs plain metaworld and mj_step")
+    p.add_argument("--benchmarks", nargs="+", default=["MT10", "MT50"],
+                   help="MT10 | MT50 | custom:task-a,task-b (default MT10 MT50)")
+    p.add_argument("--strategies", nargs="+", default=["sync", "async"], choices=["sync", "async"],
+                   help="vector strategies of the reference backend (default sync async)")
+    p.add_argument("--envs-per-task", type=int, nargs="+", default=[1], help="copies per task (default 1)")
+    p.add_argument("--steps", type=int, default=500, help="vector steps per timing round (default 500)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
+    p.add_argument("--seed", type=int, default=0, help="env and action seed")
+    p.add_argument("--no-physics", action="store_true", help="skip the bare mj_step row")
+    p.add_argument("--envpool", action="store_true", help="add envpool's native Meta-World pools (speed only)")
+    p.set_defaults(func=_cmd_bench_env)
+    p = bench_sub.add_parser("update", help="MTSAC / MTPPO update time and updates/s, eager vs compiled")
+    p.add_argument("--algos", nargs="+", default=["mtsac", "mtppo"], choices=["mtsac", "mtppo"])
+    p.add_argument("--tasks", type=int, nargs="+", default=[10, 50], help="numbers of tasks T (default 10 50)")
+    p.add_argument("--modes", nargs="+", default=["eager", "compiled"], choices=["eager", "compiled"])
+    p.add_argument("--iters", type=int, default=5, help="updates per timing round")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
+    p.add_argument("--batch", type=int, default=128, help="MTSAC batch size per task")
+    p.add_argument("--hidden", type=int, nargs="+", default=[400, 400, 400], help="MLP hidden sizes")
+    p.add_argument("--device", default="cpu", help="cpu | cuda")
+    p.set_defaults(func=_cmd_bench_update)
+    p = bench_sub.add_parser("train", help="end-to-end MTSAC training env steps/s and where the time goes")
+    p.add_argument("--configs", nargs="+", default=["configs/mt10_mtsac.yaml", "configs/synthetic.yaml"],
+                   help="training configs (default: MT10 MTSAC and synthetic)")
+    p.add_argument("overrides", nargs="*", help="dotted key=value overrides for every config")
+    p.add_argument("--episodes", type=int, default=1, help="timed episodes (default 1)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed episodes first (default 1)")
+    p.add_argument("--episode-steps", type=int, default=100, help="Meta-World episode length here (default 100)")
+    p.add_argument("--env-only-steps", type=int, default=200, help="vector steps of each env-only block")
+    p.add_argument("--profile", metavar="DIR", help="write cProfile stats there and print the top entries")
+    p.set_defaults(func=_cmd_bench_train)
+    p = bench_sub.add_parser("sb3", help="MTSAC on one task vs Stable-Baselines3's SAC: update time, learning curves",
+                             description="Same task, networks, batch size and budget for both: median ms per "
+                                         "update (ratio ours / SB3 in the same run) and success vs steps on one "
+                                         "PNG. Needs stable-baselines3 (pip install 'mtrl[sb3]').")
+    p.add_argument("overrides", nargs="*", help="dotted key=value overrides of both learners' config")
+    p.add_argument("--envs", nargs="+", default=["reach-v3", "synthetic"], choices=["reach-v3", "synthetic"])
+    p.add_argument("--batch", type=int, default=256, help="batch size of both (default 256, SB3's)")
+    p.add_argument("--hidden", type=int, nargs="+", help="hidden sizes (default: each env's config)")
+    p.add_argument("--iters", type=int, default=30, help="updates per timing round")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
+    p.add_argument("--steps", type=int, default=20_000, help="reach-v3 training budget per learner (default 20000)")
+    p.add_argument("--synthetic-steps", type=int, help="synthetic training budget (default: its config's 4000)")
+    p.add_argument("--eval-every", type=int, help="steps between evaluations (default: a quarter of the budget)")
+    p.add_argument("--eval-episodes", type=int, default=50, help="evaluation episodes (protocol: 50)")
+    p.add_argument("--out", default="runs/bench_sb3", help="runs, curves.png and results.jsonl go here")
+    p.add_argument("--no-curves", action="store_true", help="time the updates only")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    p.set_defaults(func=_cmd_bench_sb3)
 
     p = sub.add_parser("config", help="print the fully resolved config (defaults + YAML + overrides)")
     p.add_argument("config", nargs="?", help="YAML config file")

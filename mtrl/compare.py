@@ -253,7 +253,7 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     benchmarks = sorted({r.benchmark for r in records})
     summary: dict[str, Any] = {"methods": methods, "benchmarks": benchmarks, "aggregate": {}, "per_task": {},
                                "probability_of_improvement": {}}
-    rng = np.random.default_rng(0)
+    rng = np.random.RandomState(0)  # arch (rliable) wants a legacy RandomState
     for bench in benchmarks:
         scores: dict[str, np.ndarray] = {}
         for m in methods:
@@ -279,7 +279,8 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
             p_point, p_ci = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
                                                        random_state=rng)
             summary["probability_of_improvement"][bench] = {
-                k: {"p": float(p_point[k]), "ci": [float(p_ci[k][0]), float(p_ci[k][1])]} for k in pairs}
+                k: {"p": float(np.ravel(p_point[k])[0]),
+                    "ci": [float(np.ravel(p_ci[k][0])[0]), float(np.ravel(p_ci[k][1])[0])]} for k in pairs}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out_dir / "summary.md").write_text(_markdown(summary))
     _figures(records, summary, out_dir, methods, benchmarks)

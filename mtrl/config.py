@@ -7,6 +7,7 @@ the wrong type are errors that name the key.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ class SurgeryConfig:
 class AgentConfig:
     """The learning algorithm."""
 
-    name: str = "mtsac"  # mtsac | mtppo
-    sac: SACConfig = field(default_factory=SACConfig)  # multi-task SAC hyper-parameters (agent.name=mtsac)
-    ppo: PPOConfig = field(default_factory=PPOConfig)  # multi-task PPO hyper-parameters (agent.name=mtppo)
+    name: str = "mtsac"  # mtsac | mtppo | sb3_sac_per_task | sb3_ppo_per_task (one Stable-Baselines3 agent per task)
+    sac: SACConfig = field(default_factory=SACConfig)  # SAC hyper-parameters (agent.name=mtsac, sb3_sac_per_task)
+    ppo: PPOConfig = field(default_factory=PPOConfig)  # PPO hyper-parameters (agent.name=mtppo, sb3_ppo_per_task)
 
 
 @dataclass
@@ -109,7 +110,7 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     return cfg
 
 
-AGENTS = ("mtsac", "mtppo")
+AGENTS = ("mtsac", "mtppo", "sb3_sac_per_task", "sb3_ppo_per_task")
 
 
 def validate(cfg: RunConfig) -> None:
@@ -120,6 +121,8 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"env: {err}") from err
     if cfg.agent.name not in AGENTS:
         raise ConfigError(f"agent.name: unknown agent {cfg.agent.name!r}; valid: {', '.join(AGENTS)}")
+    if cfg.agent.name.startswith("sb3_") and importlib.util.find_spec("stable_baselines3") is None:
+        raise ConfigError(f"agent.name={cfg.agent.name} needs stable-baselines3: pip install 'mtrl[sb3]'")
     t = cfg.train
     positive = {
         "train.total_steps_per_task": t.total_steps_per_task,
@@ -143,7 +146,7 @@ def validate(cfg: RunConfig) -> None:
     from mtrl.surgery import make_surgery
 
     try:
-        make_surgery(cfg.surgery.name, 2, **cfg.surgery.options)
+        make_surgery(cfg.surgery.name, max(cfg.env.num_tasks, 1), **cfg.surgery.options)
     except (ValueError, ImportError) as err:
         raise ConfigError(f"surgery: {err}") from err
 

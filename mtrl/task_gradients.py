@@ -149,14 +149,34 @@ class SurgeryUpdate:
         surgery: the method combining per-task gradients.
         optimizer: optimizer over ``net.module.parameters()``.
         max_grad_norm: global gradient-norm clip (<= 0 disables).
+        compile: run the plain path's vectorized loss computation (forward and its backward) through
+            ``torch.compile``, falling back to eager for good if compilation fails (:class:`~mtrl.compile.
+            MaybeCompiled`). The Jacobian path and the diagnostics stay eager.
     """
 
-    def __init__(self, net: Any, surgery: Surgery, optimizer: torch.optim.Optimizer, max_grad_norm: float) -> None:
+    def __init__(self, net: Any, surgery: Surgery, optimizer: torch.optim.Optimizer, max_grad_norm: float,
+                 compile: bool = False) -> None:
         self.net = net
         self.surgery = surgery
         self.optimizer = optimizer
         self.max_grad_norm = max_grad_norm
         self.params = list(net.module.parameters())
+        self.compile = compile
+        self._batched_losses: dict[tuple[Any, tuple[int | None, ...]], Callable[..., Any]] = {}
+
+    def batched_losses(self, loss_fn: Callable[..., tuple[Tensor, Any]],
+                       in_dims: tuple[int | None, ...]) -> Callable[..., Any]:
+        """``f(shared, task, *inputs) -> (losses (T,), aux)``: ``loss_fn`` vectorized over the task axis, compiled
+        when ``compile`` is set (one compiled function per loss function and ``in_dims``, built once)."""
+        key = (loss_fn, in_dims)
+        fn = self._batched_losses.get(key)
+        if fn is None:
+            from mtrl.compile import MaybeCompiled
+
+            name = getattr(loss_fn, "__qualname__", "loss")
+            fn = MaybeCompiled(vmap(loss_fn, in_dims=(None, 0, *in_dims)), self.compile, f"the {name} update")
+            self._batched_losses[key] = fn
+        return fn
 
     def __call__(
         self,
@@ -171,7 +191,7 @@ class SurgeryUpdate:
         in_dims_t = tuple(in_dims) if in_dims is not None else (0,) * len(inputs)
         shared, task = self.net.shared, self.net.task
         if not self.surgery.needs_jacobian:
-            losses, aux = vmap(loss_fn, in_dims=(None, 0, *in_dims_t))(shared, task, *inputs)
+            losses, aux = self.batched_losses(loss_fn, in_dims_t)(shared, task, *inputs)
             weights = self.surgery.loss_weights(losses.detach())
             if weights is None:
                 raise TypeError(f"{type(self.surgery).__name__} says it needs no Jacobian but gives no loss weights")

@@ -336,8 +336,12 @@ def train(cfg: RunConfig, resume_dir: Path | None = None) -> tuple[Path, EvalRes
         run_dir = resume_dir
     else:
         run_dir = prepare_new_run_dir(cfg)
-    trainer = Trainer(cfg, run_dir, resume=resume_dir is not None)
-    result = trainer.run()
+    if cfg.agent.name.startswith("sb3_"):  # the single-task baseline arm (one SB3 agent per task)
+        from mtrl.agents.sb3_baseline import train_sb3_baseline
+
+        result = train_sb3_baseline(cfg, run_dir, resume=resume_dir is not None)
+    else:
+        result = Trainer(cfg, run_dir, resume=resume_dir is not None).run()
     print(format_table(result))
     print(f"run directory: {run_dir}")
     return run_dir, result

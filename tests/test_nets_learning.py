@@ -22,9 +22,12 @@ ARCHS = {
     "onehot": _net(conditioning="onehot", heads="shared"),
     "embedding": _net(conditioning="embedding", task_embedding_dim=8, heads="shared"),
     "film": _net(conditioning="film", task_embedding_dim=8, heads="shared"),
-    "moe": _net(encoder="moe", num_experts=4, task_embedding_dim=8, hidden_sizes="[32,32]"),
+    "moe": _net(encoder="moe", num_experts=4, task_embedding_dim=8, hidden_sizes="[64,64]"),
     "topk_moe": _net(encoder="topk_moe", num_experts=4, top_k=2, task_embedding_dim=8, hidden_sizes="[32,32]"),
-    "moore": _net(encoder="moore", num_experts=4, hidden_sizes="[32,32]"),
+    # MOORE's features are a combination of unit-norm vectors squashed by tanh (norm <= sqrt(width)): at the
+    # default critic lr the critic's heads grow too slowly to reach the returns' scale (~300) within this budget
+    # (measured: 0.25 success at 3e-4, 1.0 at 3e-3)
+    "moore": [*_net(encoder="moore", num_experts=4, hidden_sizes="[32,32]"), "agent.sac.critic_lr=0.003"],
     "soft_modularization": _net(encoder="soft_modularization", hidden_sizes="[64,64]", num_layers=2, num_modules=2,
                                 module_hidden=32, routing_hidden_sizes="[32,32]", heads="shared"),
     "care": _net(encoder="care", num_experts=4, expert_hidden_sizes="[16,16]", task_embedding_dim=8,

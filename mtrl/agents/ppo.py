@@ -48,6 +48,7 @@ class PPOConfig:
     normalize_obs: bool = True  # running mean/std observation normalisation per task
     normalize_advantages: bool = True  # normalise advantages per task
     init_log_std: float = 0.0  # initial log standard deviation of the policy
+    compile: bool = False  # torch.compile the minibatch loss computations (eager fallback on failure)
     actor: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # policy net
     critic: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # value net
 
@@ -194,9 +195,10 @@ class MTPPO:
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, eps=1e-5)
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
-        self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm)
+        self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm,
+                                          compile=cfg.compile)
         self.critic_update = SurgeryUpdate(self.critic_fn, self.critic_surgery, self.critic_optimizer,
-                                           cfg.max_grad_norm)
+                                           cfg.max_grad_norm, compile=cfg.compile)
         self.num_updates = 0
 
     # ------------------------------------------------------------------ acting

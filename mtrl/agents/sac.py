@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from mtrl.compile import MaybeCompiled
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import Params, TaskBatched
 from mtrl.replay import Batch
@@ -46,6 +47,7 @@ class SACConfig:
     target_update_every: int = 1  # target-critic Polyak update every k critic updates
     log_std_min: float = -5.0  # lower bound of the policy's log standard deviation
     log_std_max: float = 2.0  # upper bound of the policy's log standard deviation
+    compile: bool = False  # torch.compile the update's loss and target computations (eager fallback on failure)
     actor: NetConfig = field(default_factory=NetConfig)  # policy architecture
     critic: NetConfig = field(default_factory=NetConfig)  # architecture of each Q-network
 
@@ -158,10 +160,12 @@ class MTSAC:
         self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
-        self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm)
+        self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm,
+                                          compile=cfg.compile)
         self.critic_update = SurgeryUpdate(
-            self.critic_fn, self.critic_surgery, self.critic_optimizer, cfg.max_grad_norm
+            self.critic_fn, self.critic_surgery, self.critic_optimizer, cfg.max_grad_norm, compile=cfg.compile
         )
+        self.target_q = MaybeCompiled(self._target_q, cfg.compile, "the SAC target")
         self.num_updates = 0
 
     # ------------------------------------------------------------------ acting
@@ -203,6 +207,17 @@ class MTSAC:
         aux["log_prob"] = log_prob.mean().detach()
         return loss, aux
 
+    @torch.no_grad()
+    def _target_q(self, next_obs: Tensor, reward: Tensor, terminated: Tensor, alpha: Tensor,
+                  noise: Tensor) -> Tensor:
+        """Soft clipped double-Q target ``(T, B)`` from ``next_obs (T, B, D)`` and the policy's ``noise
+        (T, B, A)`` (drawn by the caller, so compiled and eager runs consume the same random numbers)."""
+        next_mean, next_log_std = self.actor_fn(next_obs)
+        next_action, next_log_prob = squashed_gaussian(next_mean, next_log_std, noise)
+        tq1, tq2 = self.critic_target_fn(next_obs, next_action)
+        next_v = torch.minimum(tq1, tq2) - alpha[:, None] * next_log_prob
+        return reward + self.cfg.gamma * (1.0 - terminated) * next_v
+
     # ------------------------------------------------------------------ update
     def update(self, batch: Batch, with_diagnostics: bool = False) -> dict[str, Tensor]:
         """One gradient update of critics, actor (every ``actor_update_every``), temperatures and targets.
@@ -216,12 +231,8 @@ class MTSAC:
         alpha = self.log_alpha.detach().exp()
         metrics: dict[str, Tensor] = {}
 
-        with torch.no_grad():
-            next_mean, next_log_std = self.actor_fn(batch.next_obs)
-            next_action, next_log_prob = squashed_gaussian(next_mean, next_log_std, torch.randn_like(next_mean))
-            tq1, tq2 = self.critic_target_fn(batch.next_obs, next_action)
-            next_v = torch.minimum(tq1, tq2) - alpha[:, None] * next_log_prob
-            target_q = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_v
+        next_noise = torch.randn(T, batch.next_obs.shape[1], self.action_dim, device=self.device)
+        target_q = self.target_q(batch.next_obs, batch.reward, batch.terminated, alpha, next_noise)
 
         critic_step, critic_aux, critic_norm = self.critic_update(
             self._critic_loss, (batch.obs, batch.action, target_q, onehots), with_diagnostics=with_diagnostics
@@ -265,7 +276,8 @@ class MTSAC:
         if self.num_updates % cfg.target_update_every == 0:
             online = list(self.critic.parameters())
             target = list(self.critic_target.parameters())
-            torch._foreach_lerp_(target, online, cfg.tau)
+            with torch.no_grad():  # else the targets become non-leaf tensors whose autograd history grows each update
+                torch._foreach_lerp_(target, online, cfg.tau)
         self.num_updates += 1
         return metrics
 

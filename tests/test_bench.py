@@ -1,0 +1,83 @@
+"""`mtrl bench env | update | train`: the benchmarks run end to end on tiny sizes and print a table plus one JSON
+line per row. No timing assertions (the machine is shared); only structure and sanity."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mtrl.cli import build_parser
+
+
+def _json_lines(lines: list[str]) -> list[dict]:
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def test_bench_env_rows_and_json_lines() -> None:
+    pytest.importorskip("metaworld")
+    from mtrl.bench.env import run
+
+    lines: list[str] = []
+    rows = run(benchmarks=["custom:reach-v3"], strategies=["sync"], envs_per_task=[1, 2], steps=20, rounds=1,
+               emit=lines.append)
+    variants = [row.variant for row in rows]
+    assert variants == ["metaworld-sync", "physics", "reference-sync-E1", "reference-sync-E2"]
+    assert [row.num_envs for row in rows] == [1, 1, 1, 2]
+    by_name = {row.variant: row for row in rows}
+    assert by_name["metaworld-sync"].x_metaworld_sync == pytest.approx(1.0)
+    assert by_name["physics"].x_physics == pytest.approx(1.0)
+    assert all(row.steps_per_s > 0 for row in rows)
+    # the bare physics is faster than any full env step
+    assert by_name["physics"].steps_per_s > by_name["metaworld-sync"].steps_per_s
+    records = _json_lines(lines)
+    assert [r["variant"] for r in records] == variants
+    assert all(r["bench"] == "env" and r["benchmark"] == "custom:reach-v3" for r in records)
+
+
+def test_bench_env_rejects_unknown_benchmark() -> None:
+    from mtrl.bench.env import run
+
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        run(benchmarks=["MT7"], emit=lambda _: None)
+
+
+def test_bench_cli_parses_env() -> None:
+    args = build_parser().parse_args(["bench", "env", "--benchmarks", "MT10", "--strategies", "sync",
+                                      "--envs-per-task", "1", "2", "--steps", "100", "--envpool"])
+    assert args.benchmarks == ["MT10"] and args.envs_per_task == [1, 2] and args.envpool
+    assert build_parser().parse_args(["bench", "surgery"]).bench == "surgery"
+
+
+def test_bench_update_eager_rows() -> None:
+    from mtrl.bench.update import run
+
+    lines: list[str] = []
+    rows = run(task_counts=[2], modes=["eager"], iters=1, rounds=1, batch_size_per_task=8, hidden=[16],
+               minibatches_timed=2, emit=lines.append)
+    assert [(r.algo, r.num_tasks, r.mode) for r in rows] == [("mtsac", 2, "eager"), ("mtppo", 2, "eager")]
+    assert rows[1].batch_per_task == 5000 // 32  # configs/mt10_mtppo.yaml's minibatch per task
+    assert all(r.ms_per_update > 0 and r.x_eager == pytest.approx(1.0) for r in rows)
+    assert [r["algo"] for r in _json_lines(lines)] == ["mtsac", "mtppo"]
+
+
+def test_bench_train_breakdown_adds_up(tmp_path) -> None:
+    from mtrl.bench.train import PARTS, run
+
+    lines: list[str] = []
+    (row,) = run(configs=["configs/synthetic.yaml"], overrides=["agent.sac.batch_size_per_task=8"], episodes=1,
+                 warmup_episodes=1, env_only_steps=20, profile=str(tmp_path), emit=lines.append)
+    assert row.benchmark == "synthetic" and row.vector_steps == 50
+    assert row.updates_per_s > 0 and row.env_steps_per_s > 0 and row.env_only_steps_per_s > row.env_steps_per_s
+    assert sum(row.share[p] for p in PARTS) == pytest.approx(1.0, abs=1e-6)
+    assert row.share["update"] > 0 and row.share["env"] > 0
+    assert list(tmp_path.glob("*.pstats")) and any("tottime" in line for line in lines)
+    (record,) = _json_lines(lines)
+    assert record["bench"] == "train" and set(record["share"]) == set(PARTS)
+
+
+def test_bench_cli_parses_update_and_train() -> None:
+    args = build_parser().parse_args(["bench", "update", "--algos", "mtsac", "--tasks", "10", "--modes", "eager"])
+    assert args.algos == ["mtsac"] and args.tasks == [10] and args.modes == ["eager"]
+    args = build_parser().parse_args(["bench", "train", "seed=1", "--configs", "configs/synthetic.yaml"])
+    assert args.configs == ["configs/synthetic.yaml"] and args.overrides == ["seed=1"]
