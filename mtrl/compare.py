@@ -236,7 +236,6 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     """Aggregate finished runs into ``results.csv``, ``summary.md``, ``summary.json`` and figures in
     ``out_dir``. Returns the summary dict."""
     import numpy as np
-    from rliable import library as rly
     from rliable import metrics
 
     records = [load_run(Path(d), method_keys or ["surgery.name"]) for d in run_dirs]
@@ -264,7 +263,7 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
             scores[m] = np.array([[r.per_task[t] for t in tasks] for r in runs])  # (seeds, tasks)
             summary["per_task"].setdefault(bench, {})[m] = dict(zip(tasks, scores[m].mean(axis=0).tolist(),
                                                                     strict=True))
-        point, intervals = rly.get_interval_estimates(
+        point, intervals = _interval_estimates(
             scores, lambda x: np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)]), reps=reps,
             random_state=rng)
         summary["aggregate"][bench] = {
@@ -276,7 +275,7 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
         pairs = {f"{a} > {b}": (scores[a], scores[b]) for a in scores for b in scores
                  if a != b and scores[a].shape[1] == scores[b].shape[1]}
         if pairs:
-            p_point, p_ci = rly.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
+            p_point, p_ci = _interval_estimates(pairs, metrics.probability_of_improvement, reps=reps,
                                                        random_state=rng)
             summary["probability_of_improvement"][bench] = {
                 k: {"p": float(np.ravel(p_point[k])[0]),
@@ -287,6 +286,18 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     emit(_markdown(summary).split("\n## Per-task")[0])
     emit(f"report written to {out_dir} (summary.md, results.csv, figures)")
     return summary
+
+
+def _interval_estimates(*args: Any, **kwargs: Any) -> Any:
+    """rliable's ``get_interval_estimates`` without arch's FutureWarning about ``random_state`` (rliable passes
+    a RandomState, which arch still accepts)."""
+    import warnings
+
+    from rliable import library as rly
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="random_state is deprecated", category=FutureWarning)
+        return rly.get_interval_estimates(*args, **kwargs)
 
 
 def _markdown(summary: dict[str, Any]) -> str:
@@ -379,6 +390,9 @@ def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, m
                 lo, hi = agg[m][f"{metric}_ci"]
                 ax.barh(k, hi - lo, left=lo, height=0.6, color=colors[m], alpha=0.75)
                 ax.vlines(agg[m][metric], k - 0.3, k + 0.3, color="black", linewidth=1.5)
+                # the point estimate in the method's colour stays visible when the CI has zero width
+                ax.plot(agg[m][metric], k, marker="D", markersize=6, color=colors[m], markeredgecolor="black",
+                        linestyle="none")
             ax.set_yticks(range(len(agg)), list(agg) if j == 0 else [""] * len(agg))
             ax.set_xlabel(f"{label} success ({bench})")
             ax.set_xlim(-0.02, 1.02)

@@ -293,6 +293,21 @@ def test_graddrop_without_sign_conflict_or_with_full_leak_is_the_mean():
     assert_close(run(build("graddrop", 3, leak=[1.0, 1.0, 1.0], reduction="sum"), J).direction, J.sum(0), 1e-14)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_graddrop_equals_its_explicit_mask_definition_with_per_task_leaks(reduction):
+    """The implementation never builds the (T, P) mask; check it against the paper's definition written out."""
+    T, P, seed = 4, 3000, 5
+    J = conflicting_jacobian(T, P=P)
+    leak = [0.0, 0.3, 0.7, 1.0]
+    d = run(build("graddrop", T, leak=leak, reduction=reduction, seed=seed), J).direction
+    uniform = torch.rand(P, generator=torch.Generator().manual_seed(seed * 1_000_003), dtype=J.dtype)
+    purity = 0.5 * (1 + J.sum(0) / J.abs().sum(0))
+    mask = ((purity > uniform) & (J > 0)) | ((purity < uniform) & (J < 0))
+    ell = torch.tensor(leak, dtype=J.dtype)[:, None]
+    expected = ((ell + (1 - ell) * mask.to(J.dtype)) * J).sum(0)
+    assert_close(d, expected / T if reduction == "mean" else expected, 1e-12)
+
+
 # ---------------------------------------------------------------------------------------------- GradVac
 
 
