@@ -405,3 +405,45 @@ def test_invalid_configs_name_the_field():
                        ({"encoder": "soft_modularization", "num_layers": 1}, "num_layers")]:
         with pytest.raises(ValueError, match=match):
             TaskConditionedNet(D, 4, T, NetConfig(hidden_sizes=[8], **bad))
+
+
+# ---------------------------------------------------------------------------------------------- stacked linear
+
+
+@pytest.mark.parametrize("shared_input", [True, False])
+def test_stacked_linear_matches_plain_matmul_under_vmap_backward_and_per_task_grad(shared_input):
+    """The expert layers' vmap rule (no per-task copies of shared weights) gives the plain formulation's values:
+    outputs, gradients of the summed losses (the plain update) and per-task gradients (the surgery's Jacobian)."""
+    from torch.func import grad, vmap
+
+    from mtrl.nets.experts import stacked_linear, stacked_linear_reference
+
+    g = torch.Generator().manual_seed(0)
+    T, K, B, i, o = 3, 4, 5, 6, 7
+    W = torch.randn(K, i, o, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(K, o, generator=g, dtype=torch.float64, requires_grad=True)
+    W2 = torch.randn(K, o, o, generator=g, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(T, B, i, generator=g, dtype=torch.float64) if shared_input else \
+        torch.randn(T, K, B, i, generator=g, dtype=torch.float64)
+
+    def loss(layer):
+        def f(x, W, b, W2):
+            return layer(torch.tanh(layer(x, W, b)), W2, b).square().mean()
+        return f
+
+    new, ref = loss(stacked_linear), loss(stacked_linear_reference)
+    in_dims = (0, None, None, None)
+    losses_new, losses_ref = vmap(new, in_dims=in_dims)(x, W, b, W2), vmap(ref, in_dims=in_dims)(x, W, b, W2)
+    torch.testing.assert_close(losses_new, losses_ref)
+    for a, r in zip(torch.autograd.grad(losses_new.sum(), (W, b, W2)),
+                    torch.autograd.grad(losses_ref.sum(), (W, b, W2)), strict=True):
+        torch.testing.assert_close(a, r)
+    jac_new = vmap(grad(new, argnums=(1, 2, 3)), in_dims=in_dims)(x, W, b, W2)
+    jac_ref = vmap(grad(ref, argnums=(1, 2, 3)), in_dims=in_dims)(x, W, b, W2)
+    for a, r in zip(jac_new, jac_ref, strict=True):
+        assert a.shape[0] == T
+        torch.testing.assert_close(a, r)
+    # weights mapped too (e.g. a vmap over an ensemble of experts): the broadcasting fallback
+    Ws = torch.randn(T, K, i, o, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(vmap(stacked_linear, in_dims=(0, 0, None))(x, Ws, b),
+                               vmap(stacked_linear_reference, in_dims=(0, 0, None))(x, Ws, b))

@@ -50,7 +50,7 @@ class CARE(Encoder):
         self.attention = nn.Sequential(nn.Linear(dim, dim), activation(cfg.activation),
                                        nn.Linear(dim, cfg.num_experts))
         self.encoders = ExpertMLPs(cfg.num_experts, in_dim, list(cfg.expert_hidden_sizes), cfg.activation,
-                                   activate_last=False)
+                                   activate_last=False, num_tasks=num_tasks)
         self.trunk = MLP(self.encoders.out_dim + dim, list(cfg.hidden_sizes), cfg.activation)
         self.out_dim = self.trunk.out_dim
 

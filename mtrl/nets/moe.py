@@ -36,7 +36,8 @@ class TaskGatedMoE(Encoder):
 
     def __init__(self, in_dim: int, num_tasks: int, cfg: NetConfig) -> None:
         super().__init__()
-        self.experts = ExpertMLPs(cfg.num_experts, in_dim, list(cfg.hidden_sizes), cfg.activation)
+        self.experts = ExpertMLPs(cfg.num_experts, in_dim, list(cfg.hidden_sizes), cfg.activation,
+                                  num_tasks=num_tasks)
         self.task_embedding = TaskEmbedding(num_tasks, cfg.task_embedding_dim)
         self.router = nn.Linear(cfg.task_embedding_dim, cfg.num_experts)
         self.out_dim = self.experts.out_dim

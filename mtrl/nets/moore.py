@@ -76,7 +76,7 @@ class MOORE(Encoder):
                 f"got hidden_sizes[-1]={cfg.hidden_sizes[-1]}"
             )
         self.experts = ExpertMLPs(cfg.num_experts, in_dim, list(cfg.hidden_sizes), cfg.activation,
-                                  activate_last=False)
+                                  activate_last=False, num_tasks=num_tasks)
         self.task_weights = TaskExpertWeights(num_tasks, cfg.num_experts)
         self.out_dim = self.experts.out_dim
 

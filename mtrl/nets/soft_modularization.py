@@ -74,7 +74,8 @@ class SoftModularization(Encoder):
         for layer in self.route_out:
             nn.init.uniform_(layer.weight, -ROUTING_INIT, ROUTING_INIT)
             nn.init.uniform_(layer.bias, -ROUTING_INIT, ROUTING_INIT)
-        self.layer_modules = nn.ModuleList(StackedLinear(m, embed_dim if l == 0 else d, d) for l in range(L))
+        self.layer_modules = nn.ModuleList(StackedLinear(m, embed_dim if l == 0 else d, d, num_tasks)
+                                           for l in range(L))
         self.out_dim = d
 
     def _mlp(self, layers: nn.ModuleList, x: Tensor) -> Tensor:

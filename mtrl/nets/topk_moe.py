@@ -83,7 +83,8 @@ class TopKMoE(Encoder):
         if not 1 <= cfg.top_k <= cfg.num_experts:
             raise ValueError(f"top_k must be in [1, num_experts={cfg.num_experts}], got {cfg.top_k}")
         self.top_k = cfg.top_k
-        self.experts = ExpertMLPs(cfg.num_experts, in_dim, list(cfg.hidden_sizes), cfg.activation)
+        self.experts = ExpertMLPs(cfg.num_experts, in_dim, list(cfg.hidden_sizes), cfg.activation,
+                                  num_tasks=num_tasks)
         self.task_embedding = TaskEmbedding(num_tasks, cfg.task_embedding_dim)
         self.router = nn.Linear(in_dim + cfg.task_embedding_dim, cfg.num_experts)
         self.out_dim = self.experts.out_dim
