@@ -1,7 +1,8 @@
 """How experience is produced: multi-task vector envs shaped ``(T, E, ...)`` (tasks x copies) on the learner's device.
 
 * :func:`make_env` builds the env an :class:`EnvConfig` describes: Meta-World (``MT10``, ``MT50``, ``MT1``,
-  ``custom``; :class:`~envs.metaworld_env.MetaWorldVectorEnv`) or the synthetic point-mass benchmark
+  ``custom``; :class:`~envs.metaworld_env.MetaWorldVectorEnv`, or with ``backend="fast"``
+  :class:`~envs.fast_metaworld.FastMetaWorldVectorEnv`) or the synthetic point-mass benchmark
   (:class:`~envs.synthetic.SyntheticMultiTaskEnv`).
 * :class:`MultiTaskVectorEnv`, :class:`StepResult` and :class:`EnvInfo` are the contract every backend fulfils
   (``envs/base.py``).
@@ -50,9 +51,12 @@ def make_env(cfg: EnvConfig, *, seed: int, device: torch.device | str = "cpu",
             step_size=cfg.synthetic_step_size, success_radius=cfg.synthetic_success_radius,
             start_radius=cfg.synthetic_start_radius, reward_scale=cfg.synthetic_reward_scale,
         )
-    from envs.metaworld_env import MetaWorldVectorEnv
+    if cfg.backend == "fast":
+        from envs.fast_metaworld import FastMetaWorldVectorEnv as backend
+    else:
+        from envs.metaworld_env import MetaWorldVectorEnv as backend
 
-    return MetaWorldVectorEnv(
+    return backend(
         cfg.benchmark, list(cfg.tasks), envs_per_task=envs_per_task, seed=seed,
         vector_strategy=cfg.vector_strategy, reward_function_version=cfg.reward_function_version,
         max_episode_steps=cfg.max_episode_steps, device=device,

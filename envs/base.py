@@ -98,6 +98,20 @@ class MultiTaskVectorEnv(abc.ABC):
         """Step every sub-env with ``actions`` ``(T, E, action_dim)``; sub-envs whose episode ended must be
         reset before they are stepped again."""
 
+    def step_async(self, actions: torch.Tensor) -> None:
+        """Start :meth:`step` with ``actions``; :meth:`step_wait` returns its result. Backends whose envs run in
+        worker processes override both so that the caller can compute (e.g. gradient updates) meanwhile; the
+        default runs the step here (nothing overlaps)."""
+        self._pending_step = self.step(actions)
+
+    def step_wait(self) -> StepResult:
+        """The result of the step started by :meth:`step_async`."""
+        result = getattr(self, "_pending_step", None)
+        if result is None:
+            raise RuntimeError("step_wait() without a step_async() before it")
+        self._pending_step = None
+        return result
+
     @abc.abstractmethod
     def get_state(self) -> dict[str, Any]:
         """The RNG state of every sub-env (picklable). Taken at an episode boundary, before the reset, it lets a

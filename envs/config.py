@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 BENCHMARKS = ("MT10", "MT50", "MT1", "custom", "synthetic")
 VECTOR_STRATEGIES = ("sync", "async")
+BACKENDS = ("reference", "fast")
 REWARD_FUNCTION_VERSIONS = ("v1", "v2")
 
 
@@ -24,6 +25,7 @@ class EnvConfig:
     tasks: list[str] = field(default_factory=list)  # MT1: exactly one task; custom: v3 task names; else ignored
     envs_per_task: int = 1  # training copies of every task (sub-env index = task * envs_per_task + copy)
     vector_strategy: str = "sync"  # Meta-World only: sync (one process) | async (one worker process per sub-env)
+    backend: str = "reference"  # Meta-World step: reference (metaworld's code) | fast (parity-tested kernels, sync)
     reward_function_version: str = "v2"  # Meta-World reward: v2 (0..10, current baselines) | v1 (the 2019 scale)
     max_episode_steps: int = 500  # Meta-World episode length (time-limit truncation; the benchmark uses 500)
     eval_envs_per_task: int = 10  # copies per task used by evaluation (50 goals / 10 copies = 5 rounds)
@@ -63,6 +65,12 @@ class EnvConfig:
             raise ValueError(
                 f"unknown vector_strategy {self.vector_strategy!r}; valid: {', '.join(VECTOR_STRATEGIES)}"
             )
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}{_suggest(self.backend, BACKENDS)}; "
+                             f"valid: {', '.join(BACKENDS)}")
+        if self.backend == "fast" and self.vector_strategy != "sync":
+            raise ValueError("backend fast steps in-process: it needs vector_strategy sync, "
+                             f"got {self.vector_strategy!r}")
         if self.reward_function_version not in REWARD_FUNCTION_VERSIONS:
             raise ValueError(
                 f"unknown reward_function_version {self.reward_function_version!r}; "

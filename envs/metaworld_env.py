@@ -250,6 +250,9 @@ class MetaWorldVectorEnv(MultiTaskVectorEnv):
         self._shape = (T, E)
         self._ended = np.ones(T * E, dtype=bool)  # never reset yet: must be reset before stepping
         self._obs = torch.zeros(T, E, obs_dim, device=self.device)
+        # the last observations and rewards in float64, flat (T * E, ...): for parity checks and scripted policies
+        self.last_raw_obs = np.zeros((T * E, obs_dim))
+        self.last_raw_reward = np.zeros(T * E)
 
     # ------------------------------------------------------------------ conversions
     def _obs_tensor(self, obs: np.ndarray) -> Tensor:
@@ -280,15 +283,23 @@ class MetaWorldVectorEnv(MultiTaskVectorEnv):
                 options["reset_mask"] = flat_mask
         obs, _ = self.vector_env.reset(options=options or None)
         self._ended[flat_mask] = False
-        self._obs = self._obs_tensor(obs)
+        self.last_raw_obs[flat_mask] = np.asarray(obs, dtype=np.float64)[flat_mask]
+        fresh = self._obs_tensor(obs)
+        if flat_mask.all():
+            self._obs = fresh
+        else:  # the vector env's rows of the other sub-envs may be stale (a faster backend steps them itself)
+            rows = torch.from_numpy(flat_mask).to(self.device).view(self._shape)
+            self._obs[rows] = fresh[rows]
+        self._after_reset(flat_mask, np.asarray(obs))
         return self._obs.clone()
 
-    def step(self, actions: Tensor) -> StepResult:
-        """Step every sub-env with ``actions`` ``(T, E, 4)`` (clipped to ``[-1, 1]``).
+    def _after_reset(self, flat_mask: np.ndarray, obs: np.ndarray) -> None:
+        """Hook for subclasses: sub-envs ``flat_mask`` ``(T * E,)`` were just reset; ``obs`` ``(T * E, 39)`` holds
+        their fresh observations (other rows are unspecified)."""
 
-        Raises:
-            RuntimeError: a sub-env whose episode ended (or that was never reset) is stepped.
-        """
+    def _flat_actions(self, actions: Tensor) -> np.ndarray:
+        """Check ``actions`` ``(T, E, 4)`` and that no ended sub-env is stepped; ``(T * E, 4)`` float32 numpy,
+        clipped to ``[-1, 1]``."""
         expected = (*self._shape, self.info.action_dim)
         if tuple(actions.shape) != expected:
             raise ValueError(f"actions must have shape {expected}, got {tuple(actions.shape)}")
@@ -297,14 +308,45 @@ class MetaWorldVectorEnv(MultiTaskVectorEnv):
             raise RuntimeError(f"step() on sub-env {first} (task {self.info.task_names[first // self.envs_per_task]})"
                                " whose episode ended: reset it first (there is no autoreset)")
         flat_actions = actions.detach().to("cpu", torch.float32).reshape(-1, self.info.action_dim).numpy()
-        obs, reward, terminated, truncated, infos = self.vector_env.step(np.clip(flat_actions, -1.0, 1.0))
+        return np.clip(flat_actions, -1.0, 1.0)
+
+    def _step_result(self, obs: np.ndarray, reward: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
+                     success: np.ndarray) -> StepResult:
+        """Flat ``(T * E, ...)`` numpy step outputs -> a :class:`StepResult` of ``(T, E, ...)`` tensors."""
         self._ended = terminated | truncated
+        self.last_raw_obs = np.array(obs, dtype=np.float64)
+        self.last_raw_reward = np.array(reward, dtype=np.float64)
         # one host-to-device copy for the four per-env scalars
-        scalars = np.stack([reward, terminated, truncated, np.asarray(infos["success"])]).astype(np.float32)
+        scalars = np.stack([reward, terminated, truncated, success]).astype(np.float32)
         scalars_t = torch.from_numpy(scalars).to(self.device).view(4, *self._shape)
         self._obs = self._obs_tensor(obs)
         return StepResult(obs=self._obs.clone(), reward=scalars_t[0], terminated=scalars_t[1] > 0,
                           truncated=scalars_t[2] > 0, success=scalars_t[3] > 0)
+
+    def step(self, actions: Tensor) -> StepResult:
+        """Step every sub-env with ``actions`` ``(T, E, 4)`` (clipped to ``[-1, 1]``).
+
+        Raises:
+            RuntimeError: a sub-env whose episode ended (or that was never reset) is stepped.
+        """
+        obs, reward, terminated, truncated, infos = self.vector_env.step(self._flat_actions(actions))
+        return self._step_result(obs, reward, terminated, truncated, np.asarray(infos["success"]))
+
+    def step_async(self, actions: Tensor) -> None:
+        """Send ``actions`` to the sub-envs and return at once with ``vector_strategy="async"`` (the worker
+        processes step while the caller computes); a plain step with ``sync``."""
+        if isinstance(self.vector_env, gym.vector.AsyncVectorEnv):
+            self.vector_env.step_async(self._flat_actions(actions))
+            self._pending_async = True
+        else:
+            super().step_async(actions)
+
+    def step_wait(self) -> StepResult:
+        if getattr(self, "_pending_async", False):
+            self._pending_async = False
+            obs, reward, terminated, truncated, infos = self.vector_env.step_wait()
+            return self._step_result(obs, reward, terminated, truncated, np.asarray(infos["success"]))
+        return super().step_wait()
 
     # ------------------------------------------------------------------ checkpoints
     def _identity(self) -> dict[str, Any]:

@@ -47,7 +47,8 @@ def _cmd_bench_surgery(args: argparse.Namespace) -> None:
 def _cmd_bench_env(args: argparse.Namespace) -> None:
     from mtrl.bench.env import run
 
-    run(benchmarks=args.benchmarks, strategies=args.strategies, envs_per_task=args.envs_per_task, steps=args.steps,
+    run(benchmarks=args.benchmarks, strategies=args.strategies, backends=args.backends,
+        envs_per_task=args.envs_per_task, steps=args.steps,
         rounds=args.rounds, seed=args.seed, physics=not args.no_physics, envpool=args.envpool)
 
 
@@ -137,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MT10 | MT50 | custom:task-a,task-b (default MT10 MT50)")
     p.add_argument("--strategies", nargs="+", default=["sync", "async"], choices=["sync", "async"],
                    help="vector strategies of the reference backend (default sync async)")
+    p.add_argument("--backends", nargs="+", default=["reference", "fast"], choices=["reference", "fast"],
+                   help="mtrl backends to time (default reference fast; fast is sync only)")
     p.add_argument("--envs-per-task", type=int, nargs="+", default=[1], help="copies per task (default 1)")
     p.add_argument("--steps", type=int, default=500, help="vector steps per timing round (default 500)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")

@@ -48,6 +48,7 @@ class TrainConfig:
     total_steps_per_task: int = 2_000_000  # training budget in env steps per task (the standard MT10 budget)
     random_steps_per_task: int = 5_000  # uniformly random actions first; gradient updates start after them
     updates_per_step: int = 1  # gradient updates per vector-env step
+    overlap_updates: bool = False  # off-policy: run a step's updates while the envs step (async envs gain most)
     buffer_capacity_per_task: int = 200_000  # replay transitions kept per task
     eval_every: int = 100_000  # run the evaluation protocol every k steps per task (0: only at the end)
     eval_episodes: int = 50  # evaluation episodes per task (the official protocol: 50, one per goal)

@@ -221,3 +221,16 @@ def test_make_env_for_eval_and_config_errors():
         EnvConfig(benchmark="custom", tasks=["reach-v3", "reach-v3"]).validate()
     with pytest.raises(ValueError, match="exactly one task"):
         EnvConfig(benchmark="MT1", tasks=PAIR).validate()
+
+
+def test_async_step_async_then_wait_equals_step():
+    cfg = EnvConfig(benchmark="custom", tasks=PAIR, envs_per_task=1, vector_strategy="async")
+    actions = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (3, 2, 1, 4)).astype(np.float32))
+    with make_env(cfg, seed=5) as a, make_env(cfg, seed=5) as b:
+        a.reset(), b.reset()
+        for action in actions:
+            a.step_async(action)
+            overlapped, plain = a.step_wait(), b.step(action)
+            assert torch.equal(overlapped.obs, plain.obs) and torch.equal(overlapped.reward, plain.reward)
+        with pytest.raises(RuntimeError, match="step_async"):
+            b.step_wait()

@@ -6,6 +6,8 @@ For each benchmark (``MT10``, ``MT50`` or ``custom:task-a,task-b``) the benchmar
   (one sub-env per task, metaworld's own wrappers and autoreset): the baseline every ratio is taken against;
 * ``reference-<strategy>-E<k>``: :class:`~envs.metaworld_env.MetaWorldVectorEnv` (``make_env``), for every
   requested vector strategy and ``envs_per_task``, including its torch conversions and masked resets;
+* ``fast-sync-E<k>``: :class:`~envs.fast_metaworld.FastMetaWorldVectorEnv` (``env.backend=fast``), the same
+  simulator stepped without metaworld's per-step Python (parity-tested task kernels);
 * ``physics``: only ``mujoco.mj_step(model, data, nstep=frame_skip)`` on copies of the plain env's models and
   states (the hand's mocap target and the gripper control written first, as metaworld does, so the arm moves
   and touches things as in a real step): the bare physics limit. ``1 - physics / env`` time is
@@ -43,7 +45,8 @@ class EnvRow:
 
     Attributes:
         benchmark: ``MT10`` | ``MT50`` | ``custom:...``.
-        variant: ``metaworld-sync`` | ``reference-<sync|async>-E<k>`` | ``physics`` | ``envpool-native``.
+        variant: ``metaworld-sync`` | ``reference-<sync|async>-E<k>`` | ``fast-sync-E<k>`` | ``physics`` |
+            ``envpool-native``.
         num_envs: sub-envs stepped together.
         steps_per_s: env steps per second (median round).
         x_metaworld_sync: ``steps_per_s`` over the plain metaworld sync vector env's, same run.
@@ -147,20 +150,21 @@ class _Physics(_Stepper):
         return elapsed
 
 
-class _Reference(_Stepper):
-    """:class:`~envs.metaworld_env.MetaWorldVectorEnv` through ``make_env``, resetting ended sub-envs."""
+class _Backend(_Stepper):
+    """An mtrl Meta-World backend through ``make_env`` (``reference``: metaworld's step; ``fast``: the task
+    kernels), resetting ended sub-envs."""
 
-    def __init__(self, benchmark: str, seed: int, strategy: str, envs_per_task: int) -> None:
+    def __init__(self, benchmark: str, seed: int, strategy: str, envs_per_task: int, backend: str) -> None:
         from envs import EnvConfig, make_env
 
         tasks = _task_list(benchmark)
         cfg = EnvConfig(benchmark="custom" if tasks else benchmark, tasks=tasks, envs_per_task=envs_per_task,
-                        vector_strategy=strategy)
+                        vector_strategy=strategy, backend=backend)
         self.env = make_env(cfg, seed=seed)
         self.env.reset()
         self.T, self.E = self.env.num_tasks, envs_per_task
         self.num_envs = self.T * self.E
-        self.name = f"reference-{strategy}-E{envs_per_task}"
+        self.name = f"{backend}-{strategy}-E{envs_per_task}"
 
     def run(self, actions: np.ndarray) -> float:
         # the actions arrive as the loop would hand them over: torch tensors shaped (T, E, A)
@@ -225,6 +229,7 @@ def _time_interleaved(steppers: list[_Stepper], steps: int, rounds: int, seed: i
 def run(
     benchmarks: Sequence[str] = ("MT10", "MT50"),
     strategies: Sequence[str] = ("sync", "async"),
+    backends: Sequence[str] = ("reference", "fast"),
     envs_per_task: Sequence[int] = (1,),
     steps: int = 500,
     rounds: int = 3,
@@ -238,7 +243,8 @@ def run(
     Args:
         benchmarks: ``MT10``, ``MT50`` or ``custom:task-a,task-b``.
         strategies: vector strategies of the reference backend (``sync``, ``async``).
-        envs_per_task: copies per task of the reference backend (one row per strategy and value).
+        backends: mtrl backends to time: ``reference`` (every strategy) and ``fast`` (sync only).
+        envs_per_task: copies per task of the mtrl backends (one row per backend, strategy and value).
         steps: vector steps per timed round (episodes are 500 steps; 500 includes one reset).
         rounds: interleaved timed rounds (median reported).
         seed: seeds the envs and the random actions.
@@ -252,9 +258,10 @@ def run(
         try:
             if physics:
                 steppers.append(_Physics(plain))
-            for strategy in strategies:
-                for E in envs_per_task:
-                    steppers.append(_Reference(benchmark, seed, strategy, E))
+            for backend in backends:
+                for strategy in strategies if backend == "reference" else ("sync",):
+                    for E in envs_per_task:
+                        steppers.append(_Backend(benchmark, seed, strategy, E, backend))
             if envpool:
                 task_names = _plain_task_names(benchmark)
                 for E in envs_per_task:

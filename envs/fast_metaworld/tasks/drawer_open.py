@@ -1,0 +1,38 @@
+"""drawer-open-v3 (``SawyerDrawerOpenEnvV3``): pull the drawer open by its handle."""
+
+from __future__ import annotations
+
+from envs.fast_metaworld import scalar
+from envs.fast_metaworld.kernel import TaskKernel
+
+_MAX_DIST = 0.2  # the env's maxDist: how far the drawer opens
+_SCALE = (3.0, 3.0, 1.0)  # the caging error weighs x and y more than z
+
+
+class DrawerOpenKernel(TaskKernel):
+    task = "drawer-open-v3"
+
+    def __init__(self, env) -> None:
+        super().__init__(env)
+        self._drawer_link = self.model.body("drawer_link").id
+
+    def objects(self) -> list[float]:
+        x, y, z = self.body_pos(self._drawer_link)
+        return [x, y - 0.16, z, *self.body_quat(self._drawer_link)]
+
+    def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
+        env = self.env
+        gripper = obs[0:3]
+        handle = obs[4:7]
+        target = env._target_pos.tolist()
+        handle_error = scalar.dist(handle, target)
+        reward_for_opening = scalar.tolerance(handle_error, 0, 0.02, _MAX_DIST, "long_tail")
+
+        handle_pos_init = [target[0], target[1] + _MAX_DIST, target[2]]
+        init_tcp = env.init_tcp.tolist()
+        gripper_error = [(handle[i] - gripper[i]) * _SCALE[i] for i in range(3)]
+        gripper_error_init = [(handle_pos_init[i] - init_tcp[i]) * _SCALE[i] for i in range(3)]
+        reward_for_caging = scalar.tolerance(scalar.norm(gripper_error), 0, 0.01, scalar.norm(gripper_error_init),
+                                             "long_tail")
+        reward = (reward_for_caging + reward_for_opening) * 5.0
+        return reward, handle_error <= 0.03
