@@ -51,6 +51,12 @@ def make_env(cfg: EnvConfig, *, seed: int, device: torch.device | str = "cpu",
             step_size=cfg.synthetic_step_size, success_radius=cfg.synthetic_success_radius,
             start_radius=cfg.synthetic_start_radius, reward_scale=cfg.synthetic_reward_scale,
         )
+    if cfg.backend == "warp":
+        from envs.warp_metaworld.env import WarpMetaWorldVectorEnv
+
+        tasks = list(cfg.tasks) if cfg.benchmark in ("MT1", "custom") else None
+        return WarpMetaWorldVectorEnv(cfg.warp_reset_states, envs_per_task=envs_per_task, seed=seed, device=device,
+                                      tasks=tasks, max_episode_steps=cfg.max_episode_steps)
     if cfg.backend == "fast":
         from envs.fast_metaworld import FastMetaWorldVectorEnv as backend
     else:

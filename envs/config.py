@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 BENCHMARKS = ("MT10", "MT50", "MT1", "custom", "synthetic")
 VECTOR_STRATEGIES = ("sync", "async")
-BACKENDS = ("reference", "fast")
+BACKENDS = ("reference", "fast", "warp")
 REWARD_FUNCTION_VERSIONS = ("v1", "v2")
 
 
@@ -26,6 +26,8 @@ class EnvConfig:
     envs_per_task: int = 1  # training copies of every task (sub-env index = task * envs_per_task + copy)
     vector_strategy: str = "sync"  # Meta-World only: sync (one process) | async (one worker process per sub-env)
     backend: str = "reference"  # Meta-World step: reference (metaworld's code) | fast (parity-tested kernels, sync)
+    #   | warp (MuJoCo Warp; runs in .venv-warp, needs warp_reset_states)
+    warp_reset_states: str = ""  # warp: the reference export (python -m envs.warp_metaworld.reference --out FILE)
     reward_function_version: str = "v2"  # Meta-World reward: v2 (0..10, current baselines) | v1 (the 2019 scale)
     max_episode_steps: int = 500  # Meta-World episode length (time-limit truncation; the benchmark uses 500)
     eval_envs_per_task: int = 10  # copies per task used by evaluation (50 goals / 10 copies = 5 rounds)
@@ -68,6 +70,9 @@ class EnvConfig:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}{_suggest(self.backend, BACKENDS)}; "
                              f"valid: {', '.join(BACKENDS)}")
+        if self.backend == "warp" and not self.warp_reset_states:
+            raise ValueError("backend warp needs env.warp_reset_states: make it in the reference environment with "
+                             "`python -m envs.warp_metaworld.reference --benchmark MT10 --seed SEED --out FILE`")
         if self.backend == "fast" and self.vector_strategy != "sync":
             raise ValueError("backend fast steps in-process: it needs vector_strategy sync, "
                              f"got {self.vector_strategy!r}")

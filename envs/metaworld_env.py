@@ -250,15 +250,17 @@ class MetaWorldVectorEnv(MultiTaskVectorEnv):
         self._shape = (T, E)
         self._ended = np.ones(T * E, dtype=bool)  # never reset yet: must be reset before stepping
         self._obs = torch.zeros(T, E, obs_dim, device=self.device)
-        # the last observations and rewards in float64, flat (T * E, ...): for parity checks and scripted policies
+        # the last observations, rewards (float64) and success flags, flat (T * E, ...): for parity checks and experts
         self.last_raw_obs = np.zeros((T * E, obs_dim))
         self.last_raw_reward = np.zeros(T * E)
+        self.last_raw_success = np.zeros(T * E, dtype=bool)
 
     # ------------------------------------------------------------------ conversions
     def _obs_tensor(self, obs: np.ndarray) -> Tensor:
         """``(T * E, obs_dim)`` float64 -> ``(T, E, obs_dim)`` float32 on the device (cast on the CPU first: half
         the bytes to move)."""
-        return torch.from_numpy(np.asarray(obs, dtype=np.float32)).to(self.device).view(*self._shape, -1)
+        obs_t = torch.from_numpy(np.asarray(obs, dtype=np.float32)).view(*self._shape, -1)
+        return obs_t if self.device.type == "cpu" else obs_t.to(self.device)
 
     def reset(self, mask: Tensor | None = None, goal_indices: Tensor | None = None) -> Tensor:
         """Reset all sub-envs (``mask=None``) or the masked ones, to ``goal_indices`` or to random goals.
@@ -316,12 +318,15 @@ class MetaWorldVectorEnv(MultiTaskVectorEnv):
         self._ended = terminated | truncated
         self.last_raw_obs = np.array(obs, dtype=np.float64)
         self.last_raw_reward = np.array(reward, dtype=np.float64)
-        # one host-to-device copy for the four per-env scalars
-        scalars = np.stack([reward, terminated, truncated, success]).astype(np.float32)
-        scalars_t = torch.from_numpy(scalars).to(self.device).view(4, *self._shape)
+        self.last_raw_success = np.array(success, dtype=bool)
+        flags = torch.from_numpy(np.stack([terminated, truncated, success]).astype(bool))  # one copy for three
+        reward_t = torch.from_numpy(np.asarray(reward, dtype=np.float32))
+        if self.device.type != "cpu":
+            flags, reward_t = flags.to(self.device), reward_t.to(self.device)
+        flags = flags.view(3, *self._shape)
         self._obs = self._obs_tensor(obs)
-        return StepResult(obs=self._obs.clone(), reward=scalars_t[0], terminated=scalars_t[1] > 0,
-                          truncated=scalars_t[2] > 0, success=scalars_t[3] > 0)
+        return StepResult(obs=self._obs.clone(), reward=reward_t.view(self._shape), terminated=flags[0],
+                          truncated=flags[1], success=flags[2])
 
     def step(self, actions: Tensor) -> StepResult:
         """Step every sub-env with ``actions`` ``(T, E, 4)`` (clipped to ``[-1, 1]``).

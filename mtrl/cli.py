@@ -49,7 +49,8 @@ def _cmd_bench_env(args: argparse.Namespace) -> None:
 
     run(benchmarks=args.benchmarks, strategies=args.strategies, backends=args.backends,
         envs_per_task=args.envs_per_task, steps=args.steps,
-        rounds=args.rounds, seed=args.seed, physics=not args.no_physics, envpool=args.envpool)
+        rounds=args.rounds, seed=args.seed, physics=not args.no_physics, envpool=args.envpool,
+        warp_worlds=args.warp_worlds, warp_device=args.warp_device)
 
 
 def _cmd_bench_update(args: argparse.Namespace) -> None:
@@ -146,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="env and action seed")
     p.add_argument("--no-physics", action="store_true", help="skip the bare mj_step row")
     p.add_argument("--envpool", action="store_true", help="add envpool's native Meta-World pools (speed only)")
+    p.add_argument("--warp-worlds", type=int, nargs="*", default=[],
+                   help="add the MuJoCo Warp backend with these worlds per task (needs .venv-warp)")
+    p.add_argument("--warp-device", default="cuda", help="device of the Warp backend (default cuda; cpu works)")
     p.set_defaults(func=_cmd_bench_env)
     p = bench_sub.add_parser("update", help="MTSAC / MTPPO update time and updates/s, eager vs compiled")
     p.add_argument("--algos", nargs="+", default=["mtsac", "mtppo"], choices=["mtsac", "mtppo"])

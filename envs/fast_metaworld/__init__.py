@@ -5,7 +5,8 @@ resets and RNG checkpoints: everything but ``step`` is the reference code) whose
 ``SawyerXYZEnv.step`` does, on the very same ``MjModel`` / ``MjData``, without metaworld's per-step Python:
 
 1. the action moves the mocap target (clipped to the mocap box, float32 arithmetic as metaworld) and sets the
-   gripper controls; ``mj_step`` x ``frame_skip``, ``mj_rnePostConstraint``, ``mj_forward`` exactly as metaworld;
+   gripper controls; ``mj_step`` x ``frame_skip`` and ``mj_forward`` exactly as metaworld (its
+   ``mj_rnePostConstraint`` fills quantities nothing reads, and is skipped);
 2. the observation (hand, gripper opening, objects, the previous frame, the goal) is assembled for all sub-envs
    into one array and clipped to each env's observation space in one numpy call;
 3. each task's :class:`~envs.fast_metaworld.kernel.TaskKernel` computes the v2 reward and the success flag in
@@ -42,6 +43,7 @@ from envs.metaworld_env import MetaWorldVectorEnv
 __all__ = ["KERNELS", "FastMetaWorldVectorEnv", "TaskKernel", "fast_task_names"]
 
 _MOCAP_QUAT = np.array([1.0, 0.0, 1.0, 0.0])
+_NO_GOAL = [0.0, 0.0, 0.0]
 OBS_DIM = 39
 CURRENT_DIM = 18  # hand (3), gripper opening (1), objects (14, zero padded)
 
@@ -76,7 +78,10 @@ class _SubEnv:
             raise ValueError(f"{type(env).__name__}: expected 2 gripper actuators, the model has {self.model.nu}")
 
     def physics(self, delta: list[float], effort: float) -> None:
-        """``set_xyz_action`` + ``do_simulation([effort, -effort], frame_skip)`` + ``mj_forward``."""
+        """``set_xyz_action`` + ``do_simulation([effort, -effort], frame_skip)`` + ``mj_forward``.
+
+        gymnasium's ``do_simulation`` also calls ``mj_rnePostConstraint``, which only fills ``cacc`` and
+        ``cfrc_int`` / ``cfrc_ext``: no later step, observation or reward reads them, so it is skipped."""
         pos = self.mocap_pos
         if self.single_mocap:
             lo, hi = self.mocap_low, self.mocap_high
@@ -93,7 +98,6 @@ class _SubEnv:
         ctrl[1] = -effort
         model, data = self.model, self.data
         mujoco.mj_step(model, data, nstep=self.frame_skip)
-        mujoco.mj_rnePostConstraint(model, data)
         self.env.curr_path_length += 1
         mujoco.mj_forward(model, data)
 
@@ -178,8 +182,8 @@ class FastMetaWorldVectorEnv(MetaWorldVectorEnv):
         obs = self._obs_np
         obs[:, :CURRENT_DIM] = current
         obs[:, CURRENT_DIM:2 * CURRENT_DIM] = self._prev
-        for i, sub in self._fast:
-            obs[i, 2 * CURRENT_DIM:] = sub.env._target_pos if self._goal_visible[i] else 0.0
+        obs[:, 2 * CURRENT_DIM:] = [sub.env._target_pos.tolist() if sub is not None and self._goal_visible[i]
+                                    else _NO_GOAL for i, sub in enumerate(self._subs)]
         self._prev[:] = current
         np.clip(obs, self._low, self._high, out=obs)
         self._steps += 1

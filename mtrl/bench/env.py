@@ -12,6 +12,8 @@ For each benchmark (``MT10``, ``MT50`` or ``custom:task-a,task-b``) the benchmar
   states (the hand's mocap target and the gripper control written first, as metaworld does, so the arm moves
   and touches things as in a real step): the bare physics limit. ``1 - physics / env`` time is
   the share of a step spent in Python (reward code, observation assembly, wrappers);
+* ``warp-<device>-W<k>`` (with ``--warp-worlds``): the MuJoCo Warp backend with ``k`` worlds per task, timed in
+  the Warp environment after the CPU variants (not interleaved: it runs on another device);
 * ``envpool-native`` (with ``--envpool``, when installed): envpool's native Meta-World v3 pools, one per task,
   one thread each, stepped in turn. They hide the goal and resample it from the full range (no 50 fixed goals,
   no state or goal injection), so they are a speed reference, not a backend (see README, "Benchmarks").
@@ -226,6 +228,29 @@ def _time_interleaved(steppers: list[_Stepper], steps: int, rounds: int, seed: i
     return rates
 
 
+def _warp_rates(benchmark: str, seed: int, worlds: Sequence[int], steps: int, device: str) -> dict[str, float]:
+    """``{variant: steps/s}`` of the Warp backend, measured by ``envs.warp_metaworld.bench`` in the Warp
+    environment (a subprocess) on a reset-state export of ``benchmark`` made here."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from envs.warp_metaworld.check import ROOT, warp_python
+    from envs.warp_metaworld.reference import export_reset_states
+
+    tasks = _task_list(benchmark)
+    with tempfile.TemporaryDirectory() as tmp:
+        states = export_reset_states("custom" if tasks else benchmark, tasks, seed, Path(tmp) / "states.npz")
+        done = subprocess.run([str(warp_python()), "-m", "envs.warp_metaworld.bench", "--states", str(states),
+                               "--steps", str(steps), "--device", device, "--worlds", *map(str, worlds)],
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the Warp benchmark failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return {row["variant"]: row["steps_per_s"] for row in rows}
+
+
 def run(
     benchmarks: Sequence[str] = ("MT10", "MT50"),
     strategies: Sequence[str] = ("sync", "async"),
@@ -236,6 +261,8 @@ def run(
     seed: int = 0,
     physics: bool = True,
     envpool: bool = False,
+    warp_worlds: Sequence[int] = (),
+    warp_device: str = "cuda",
     emit: Callable[[str], None] = print,
 ) -> list[EnvRow]:
     """Measure every variant; returns the rows and prints a table plus one JSON line per row through ``emit``.
@@ -250,6 +277,8 @@ def run(
         seed: seeds the envs and the random actions.
         physics: include the bare ``mj_step`` row.
         envpool: include envpool's native Meta-World pools (needs ``pip install envpool``).
+        warp_worlds: also time the MuJoCo Warp backend with these worlds per task (in the Warp environment,
+            ``scripts/setup_warp_env.sh``), on ``warp_device``, after the CPU variants.
     """
     rows: list[EnvRow] = []
     for benchmark in benchmarks:
@@ -271,14 +300,18 @@ def run(
             for stepper in steppers:
                 stepper.close()
         medians = {name: statistics.median(values) for name, values in rates.items()}
+        num_envs = {stepper.name: stepper.num_envs for stepper in steppers}
+        if warp_worlds:
+            for name, sps in _warp_rates(benchmark, seed, warp_worlds, steps, warp_device).items():
+                medians[name] = sps
+                num_envs[name] = int(name.rsplit("W", 1)[1]) * steppers[0].num_envs
         base = medians[BASELINE]
         phys = medians.get(PHYSICS, float("nan"))
         bench_rows = []
-        for stepper in steppers:
-            sps = medians[stepper.name]
+        for name, sps in medians.items():
             x_phys = sps / phys
-            bench_rows.append(EnvRow(benchmark, stepper.name, stepper.num_envs, sps, sps / base, x_phys,
-                                     0.0 if stepper.name == PHYSICS else 1.0 - x_phys, rounds, steps))
+            bench_rows.append(EnvRow(benchmark, name, num_envs[name], sps, sps / base, x_phys,
+                                     0.0 if name == PHYSICS else 1.0 - x_phys, rounds, steps))
         rows.extend(bench_rows)
         emit(f"\n{benchmark}: env steps/s, random actions, {steps} vector steps x {rounds} rounds (median), "
              f"seed {seed}")

@@ -1,0 +1,32 @@
+"""button-press-v3 (``SawyerButtonPressEnvV3``) on Warp: press a button in along y."""
+
+from __future__ import annotations
+
+import torch
+
+from envs.warp_metaworld import ops
+from envs.warp_metaworld.kernel import WarpTaskKernel
+
+
+class ButtonPressKernel(WarpTaskKernel):
+    task = "button-press-v3"
+
+    def __init__(self, sim, attributes) -> None:
+        super().__init__(sim, attributes)
+        self._button = self.body_id("button")
+
+    def objects(self) -> torch.Tensor:
+        pos = self.body_pos(self._button)
+        return torch.cat([pos[:, :1], pos[:, 1:2] - 0.193, pos[:, 2:], self.body_quat(self._button)], dim=1)
+
+    def reward(self, obs, action):
+        obj = obs[:, 4:7]
+        tcp_to_obj = ops.dist(obj, self.tcp_center())
+        tcp_to_obj_init = ops.dist(obj, self.attr("init_tcp"))
+        obj_to_target = (self.attr("_target_pos")[:, 1] - obj[:, 1]).abs()
+        tcp_closed = obs[:, 3].clamp(min=0.0)
+        near_button = ops.tolerance(tcp_to_obj, 0, 0.05, tcp_to_obj_init, "long_tail")
+        button_pressed = ops.tolerance(obj_to_target, 0, 0.005, self.attr("_obj_to_target_init"), "long_tail")
+        reward = 2 * ops.hamacher_product(tcp_closed, near_button)
+        reward = torch.where(tcp_to_obj <= 0.05, reward + 8 * button_pressed, reward)
+        return reward, obj_to_target <= 0.02

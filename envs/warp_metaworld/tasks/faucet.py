@@ -1,0 +1,51 @@
+"""faucet-open-v3 / faucet-close-v3 (``SawyerFaucetOpenEnvV3`` / ``SawyerFaucetCloseEnvV3``) on Warp: turn the
+faucet's handle to one side or the other."""
+
+from __future__ import annotations
+
+import torch
+
+from envs.warp_metaworld import ops
+from envs.warp_metaworld.kernel import WarpTaskKernel
+
+_TARGET_RADIUS = 0.07
+_REACH_RADIUS = 0.01
+
+
+class _FaucetKernel(WarpTaskKernel):
+    handle_site = ""
+    obj_offset = (0.0, 0.0, 0.0)  # added to the observed handle position in the reward
+
+    def __init__(self, sim, attributes) -> None:
+        super().__init__(sim, attributes)
+        self._handle = self.site_id(self.handle_site)
+        self._base = self.body_id("faucetBase")
+
+    def objects(self) -> torch.Tensor:
+        handle = self.site_pos(self._handle)
+        return torch.cat([handle[:, :2], handle[:, 2:] - 0.01, self.body_quat(self._base)], dim=1)
+
+    def reward(self, obs, action):
+        obj = obs[:, 4:7] + ops.constant(self.obj_offset, obs)
+        target, obj_init = self.attr("_target_pos"), self.attr("obj_init_pos")
+        target_to_obj = ops.dist(obj, target)
+        target_to_obj_init = ops.dist(obj_init, target)
+        in_place = ops.tolerance(target_to_obj, 0, _TARGET_RADIUS, (target_to_obj_init - _TARGET_RADIUS).abs(),
+                                 "long_tail")
+        tcp_to_obj = ops.dist(obj, self.tcp_center())
+        tcp_to_obj_init = ops.dist(obj_init, self.attr("init_tcp"))
+        reach = ops.tolerance(tcp_to_obj, 0, _REACH_RADIUS, (tcp_to_obj_init - _REACH_RADIUS).abs(), "gaussian")
+        reward = (2 * reach + 3 * in_place) * 2
+        success = target_to_obj <= _TARGET_RADIUS
+        return torch.where(success, torch.full_like(reward, 10.0), reward), success
+
+
+class FaucetOpenKernel(_FaucetKernel):
+    task = "faucet-open-v3"
+    handle_site = "handleStartOpen"
+    obj_offset = (-0.04, 0.0, 0.03)
+
+
+class FaucetCloseKernel(_FaucetKernel):
+    task = "faucet-close-v3"
+    handle_site = "handleStartClose"

@@ -1,0 +1,46 @@
+"""push-wall-v3 (``SawyerPushWallEnvV3``) on Warp: push the block around the wall to the goal."""
+
+from __future__ import annotations
+
+import torch
+
+from envs.warp_metaworld import ops
+from envs.warp_metaworld.kernel import WarpTaskKernel
+
+_TARGET_RADIUS = 0.05
+_MIDPOINT_XY = (-0.05, 0.77)  # past the wall's end: the first leg of the path
+
+
+def _dist_to_midpoint(pos: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """``np.linalg.norm((pos - [-0.05, 0.77, z]) * [3, 1, 1])`` per world."""
+    return ops.norm(torch.stack([(pos[:, 0] - _MIDPOINT_XY[0]) * 3.0, pos[:, 1] - _MIDPOINT_XY[1], pos[:, 2] - z],
+                                dim=-1))
+
+
+class PushWallKernel(WarpTaskKernel):
+    task = "push-wall-v3"
+
+    def __init__(self, sim, attributes) -> None:
+        super().__init__(sim, attributes)
+        self._obj_geom = self.geom_id("objGeom")
+
+    def objects(self) -> torch.Tensor:
+        return torch.cat([self.sim.geom_xpos[:, self._obj_geom], self.geom_quat(self._obj_geom)], dim=1)
+
+    def reward(self, obs, action):
+        obj, tcp_opened = obs[:, 4:7], obs[:, 3]
+        target, obj_init_pos = self.attr("_target_pos"), self.attr("obj_init_pos")
+        tcp_to_obj = ops.dist(obj, self.tcp_center())
+        # the midpoint is at the block's current height, for the initial position too
+        in_place_part1 = ops.tolerance(_dist_to_midpoint(obj, obj[:, 2]), 0, _TARGET_RADIUS,
+                                       _dist_to_midpoint(obj_init_pos, obj[:, 2]), "long_tail")
+        obj_to_target = ops.dist(obj, target)
+        in_place_part2 = ops.tolerance(obj_to_target, 0, _TARGET_RADIUS, ops.dist(obj_init_pos, target), "long_tail")
+        object_grasped = self.gripper_caging_reward(action, obj, object_reach_radius=0.01, obj_radius=0.015,
+                                                    pad_success_thresh=0.05, xz_thresh=0.005, high_density=True)
+        reward = 2 * object_grasped
+        near = torch.where(obj[:, 1] > 0.75, 2 * object_grasped + 1.0 + 4.0 + 3.0 * in_place_part2,
+                           2.0 * object_grasped + 1.0 + 4.0 * in_place_part1)
+        reward = torch.where((tcp_to_obj < 0.02) & (tcp_opened > 0), near, reward)
+        reward = torch.where(obj_to_target < _TARGET_RADIUS, torch.full_like(reward, 10.0), reward)
+        return reward, obj_to_target <= 0.07
