@@ -57,13 +57,14 @@ class _SubEnv:
     """What the fast step needs of one sub-env: the metaworld env, its ids and views, and its kernel."""
 
     __slots__ = ("env", "model", "data", "kernel", "mocap_pos", "mocap_quat", "ctrl", "mocap_low", "mocap_high",
-                 "hand", "right_claw", "left_claw", "frame_skip", "single_mocap")
+                 "hand", "right_claw", "left_claw", "frame_skip", "single_mocap", "hand_mocap")
 
     def __init__(self, env: Any, kernel: TaskKernel) -> None:
         self.env = env
         self.model, self.data = env.model, env.data
         self.kernel = kernel
         self.mocap_pos = self.data.mocap_pos
+        self.hand_mocap = self.mocap_pos[0]
         self.mocap_quat = self.data.mocap_quat
         self.ctrl = self.data.ctrl
         self.mocap_low = [float(v) for v in env.mocap_low]
@@ -82,14 +83,13 @@ class _SubEnv:
 
         gymnasium's ``do_simulation`` also calls ``mj_rnePostConstraint``, which only fills ``cacc`` and
         ``cfrc_int`` / ``cfrc_ext``: no later step, observation or reward reads them, so it is skipped."""
-        pos = self.mocap_pos
         if self.single_mocap:
             lo, hi = self.mocap_low, self.mocap_high
-            row = pos[0]
-            row[0] = min(max(row[0] + delta[0], lo[0]), hi[0])
-            row[1] = min(max(row[1] + delta[1], lo[1]), hi[1])
-            row[2] = min(max(row[2] + delta[2], lo[2]), hi[2])
+            x, y, z = self.hand_mocap.tolist()
+            self.hand_mocap[:] = (min(max(x + delta[0], lo[0]), hi[0]), min(max(y + delta[1], lo[1]), hi[1]),
+                                  min(max(z + delta[2], lo[2]), hi[2]))
         else:  # every mocap body moves by the delta, the hand's is clipped
+            pos = self.mocap_pos
             pos += np.asarray(delta)
             np.clip(pos[0], self.mocap_low, self.mocap_high, out=pos[0])
         self.mocap_quat[:] = _MOCAP_QUAT
@@ -142,6 +142,7 @@ class FastMetaWorldVectorEnv(MetaWorldVectorEnv):
         self.fast_mask = np.array([sub is not None for sub in self._subs])
         self._fast = [(i, sub) for i, sub in enumerate(self._subs) if sub is not None]
         self._slow = [i for i, sub in enumerate(self._subs) if sub is None]
+        self._fast_rows = np.array([i for i, _ in self._fast], dtype=np.int64)
         fast_tasks = [name for t, name in enumerate(names) if self.fast_mask[t * E]]
         reference_tasks = [name for t, name in enumerate(names) if not self.fast_mask[t * E]]
         if reference_tasks and use_kernels:
@@ -178,7 +179,8 @@ class FastMetaWorldVectorEnv(MetaWorldVectorEnv):
         current = self._current
         for i, sub in self._fast:
             sub.physics(deltas[i], efforts[i])
-            current[i] = sub.current()
+        if self._fast:
+            current[self._fast_rows] = [sub.current() for _, sub in self._fast]
         obs = self._obs_np
         obs[:, :CURRENT_DIM] = current
         obs[:, CURRENT_DIM:2 * CURRENT_DIM] = self._prev
@@ -200,4 +202,4 @@ class FastMetaWorldVectorEnv(MetaWorldVectorEnv):
             obs[i], reward[i], terminated[i], truncated[i] = o, r, term, trunc
             success[i] = bool(info["success"])
             self._prev[i] = o[:CURRENT_DIM]  # unused for reference sub-envs; kept coherent
-        return self._step_result(obs.copy(), reward, terminated, truncated, success)
+        return self._step_result(obs, reward, terminated, truncated, success)  # it copies what it keeps

@@ -29,9 +29,13 @@ def tolerance(x: Tensor, lower: float | Tensor, upper: float | Tensor, margin: f
               sigmoid: str = "gaussian", value_at_margin: float = _VALUE_AT_MARGIN) -> Tensor:
     """``reward_utils.tolerance`` per world: 1 inside ``[lower, upper]``, a sigmoid of the distance to the nearest
     bound in units of ``margin`` outside (0 where ``margin == 0``)."""
-    x = torch.as_tensor(x)
-    margin = torch.as_tensor(margin, dtype=x.dtype, device=x.device)
     in_bounds = (lower <= x) & (x <= upper)
+    if not isinstance(margin, Tensor):  # a constant margin: no tensor made from a Python number (no host copy)
+        if margin < 0:
+            raise ValueError(f"`margin` must be non-negative. Current value: {margin}")
+        if margin == 0:
+            return in_bounds.to(x.dtype)
+        margin = torch.full_like(x, margin)
     safe_margin = torch.where(margin > 0, margin, torch.ones_like(margin))
     d = torch.where(x < lower, lower - x, x - upper) / safe_margin
     if sigmoid == "long_tail":
@@ -67,7 +71,11 @@ def inverse_tolerance(x: Tensor, lower: float, upper: float, margin: float | Ten
 
 def hamacher_product(a: Tensor, b: Tensor) -> Tensor:
     """``reward_utils.hamacher_product`` per world (values in ``[0, 1]``; no range check on the device)."""
-    a, b = torch.broadcast_tensors(torch.as_tensor(a), torch.as_tensor(b))
+    if not isinstance(a, Tensor):
+        a = torch.full_like(b, a)
+    elif not isinstance(b, Tensor):
+        b = torch.full_like(a, b)
+    a, b = torch.broadcast_tensors(a, b)
     denominator = a + b - a * b
     return torch.where(denominator > 0, a * b / torch.where(denominator > 0, denominator, 1.0), 0.0)
 

@@ -21,8 +21,8 @@ class ReachKernel(TaskKernel):
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         env = self.env
-        target = env._target_pos
+        target = env._target_pos.tolist()
         tcp_to_target = scalar.dist(self.tcp_center(), target)
-        in_place_margin = scalar.dist(env.hand_init_pos, target)
+        in_place_margin = scalar.dist(env.hand_init_pos.tolist(), target)
         in_place = scalar.tolerance(tcp_to_target, 0, _TARGET_RADIUS, in_place_margin, "long_tail")
         return 10 * in_place, tcp_to_target <= 0.05
