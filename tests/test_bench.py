@@ -22,8 +22,9 @@ def test_bench_env_rows_and_json_lines() -> None:
     rows = run(benchmarks=["custom:reach-v3"], strategies=["sync"], envs_per_task=[1, 2], steps=20, rounds=1,
                emit=lines.append)
     variants = [row.variant for row in rows]
-    assert variants == ["metaworld-sync", "physics", "reference-sync-E1", "reference-sync-E2"]
-    assert [row.num_envs for row in rows] == [1, 1, 1, 2]
+    assert variants == ["metaworld-sync", "physics", "reference-sync-E1", "reference-sync-E2", "fast-sync-E1",
+                        "fast-sync-E2"]
+    assert [row.num_envs for row in rows] == [1, 1, 1, 2, 1, 2]
     by_name = {row.variant: row for row in rows}
     assert by_name["metaworld-sync"].x_metaworld_sync == pytest.approx(1.0)
     assert by_name["physics"].x_physics == pytest.approx(1.0)
@@ -46,6 +47,10 @@ def test_bench_cli_parses_env() -> None:
     args = build_parser().parse_args(["bench", "env", "--benchmarks", "MT10", "--strategies", "sync",
                                       "--envs-per-task", "1", "2", "--steps", "100", "--envpool"])
     assert args.benchmarks == ["MT10"] and args.envs_per_task == [1, 2] and args.envpool
+    assert args.backends == ["reference", "fast"] and args.warp_worlds == []
+    args = build_parser().parse_args(["bench", "env", "--backends", "fast", "--warp-worlds", "1024", "4096",
+                                      "--warp-device", "cpu"])
+    assert args.backends == ["fast"] and args.warp_worlds == [1024, 4096] and args.warp_device == "cpu"
     assert build_parser().parse_args(["bench", "surgery"]).bench == "surgery"
 
 
