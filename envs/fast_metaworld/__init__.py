@@ -152,7 +152,7 @@ class FastMetaWorldVectorEnv(MetaWorldVectorEnv):
         self.info.extra.update(fast_tasks=fast_tasks, reference_tasks=reference_tasks)
         N = len(self._subs)
         self._scale = np.array([np.float32(w.unwrapped.action_scale) for w in self._wrappers], dtype=np.float32)
-        self._obs_np = np.zeros((N, OBS_DIM))
+        self._obs_np = np.zeros((N, OBS_DIM))  # the step's working buffer: every entry is rewritten each step
         self._current = np.zeros((N, CURRENT_DIM))
         self._prev = np.zeros((N, CURRENT_DIM))  # the previous frame, unclipped (metaworld's _prev_obs)
         self._low = np.full((N, OBS_DIM), -np.inf)
@@ -163,7 +163,6 @@ class FastMetaWorldVectorEnv(MetaWorldVectorEnv):
     def _after_reset(self, flat_mask: np.ndarray, obs: np.ndarray) -> None:
         for i in np.flatnonzero(flat_mask):
             env = self._wrappers[i].unwrapped
-            self._obs_np[i] = obs[i]
             self._prev[i] = obs[i, :CURRENT_DIM]
             space = env.sawyer_observation_space
             self._low[i], self._high[i] = space.low, space.high
