@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad, vmap
 
+from mtrl.surgery._weighted import GramianWeightedAggregator
 from mtrl.surgery.base import Surgery
 from mtrl.surgery.diagnostics import gradient_diagnostics
 
@@ -108,7 +109,19 @@ def write_surgery_gradients(
 
     The shared parameters receive the surgery's direction; each task-specific parameter receives its task's own
     gradient scaled by the method's task weight (``1/T`` for plain aggregators: the gradient of the mean loss).
+
+    Methods that weight the Gramian (:class:`~mtrl.surgery._weighted.GramianWeightedAggregator`: PCGrad, CAGrad,
+    MGDA, Nash-MTL, UPGrad, ...) get the Jacobian as its per-parameter blocks (``G = Σ_b J_b J_bᵀ``,
+    ``grad_b = w @ J_b``): the ``(T, P)`` matrix is never assembled, which saves two passes over it. The
+    diagnostics need it whole, so with ``with_diagnostics`` it is built as for every other method.
     """
+    if isinstance(surgery, GramianWeightedAggregator) and not with_diagnostics:
+        blocks = [g.reshape(g.shape[0], -1) for g in grads.shared.values()]
+        weights = surgery.weights_of_blocks(blocks)
+        for p, block in zip(shared.values(), blocks, strict=True):
+            p.grad = (weights @ block).view_as(p).to(p.dtype)
+        _write_task_gradients(task, grads, weights)
+        return SurgeryStep(losses=grads.losses, task_weights=weights, diagnostics={})
     jacobian = grads.jacobian()
     combined = surgery.combine(jacobian, grads.losses, last_shared=last_layer_columns(shared))
     offset = 0
@@ -116,11 +129,16 @@ def write_surgery_gradients(
         n = p.numel()
         p.grad = combined.direction[offset : offset + n].view_as(p).to(p.dtype)
         offset += n
-    for name, p in task.items():
-        g = grads.task[name]
-        p.grad = g * combined.task_weights.view(-1, *([1] * (g.dim() - 1))).to(g.dtype)
+    _write_task_gradients(task, grads, combined.task_weights)
     diagnostics = gradient_diagnostics(jacobian) if with_diagnostics else {}
     return SurgeryStep(losses=grads.losses, task_weights=combined.task_weights, diagnostics=diagnostics)
+
+
+def _write_task_gradients(task: Params, grads: TaskGradients, task_weights: Tensor) -> None:
+    """Each task-specific parameter's ``.grad``: row ``t`` is task ``t``'s own gradient times its weight."""
+    for name, p in task.items():
+        g = grads.task[name]
+        p.grad = g * task_weights.view(-1, *([1] * (g.dim() - 1))).to(g.dtype)
 
 
 def clip_and_step(
@@ -141,7 +159,11 @@ class SurgeryUpdate:
     Two paths give the same result for methods that are a fixed or loss-based weighting:
 
     * **plain** (``surgery.loss_weights`` returns weights: mean, sum, uw, dwa, rlw, famo): the per-task losses are
-      computed for all tasks in one vectorized forward and one ordinary backward of ``(w * losses).sum()`` runs;
+      computed for all tasks in one vectorized forward and one ordinary backward of ``(w * losses).sum()`` runs
+      (restricted to this network's parameters). When the caller passes ``batched`` (its losses written for
+      networks in the task-batched view, see :class:`~mtrl.nets.task_batched.TaskBatched`), that forward is a
+      direct call of the live modules instead of ``vmap`` of the single-task loss: the same numbers, less
+      overhead;
     * **Jacobian** (all gradient-based methods): :func:`per_task_gradients` then :func:`write_surgery_gradients`.
 
     Args:
@@ -162,7 +184,7 @@ class SurgeryUpdate:
         self.max_grad_norm = max_grad_norm
         self.params = list(net.module.parameters())
         self.compile = compile
-        self._batched_losses: dict[tuple[Any, tuple[int | None, ...]], Callable[..., Any]] = {}
+        self._batched_losses: dict[tuple[Any, tuple[int | None, ...] | None], Callable[..., Any]] = {}
 
     def batched_losses(self, loss_fn: Callable[..., tuple[Tensor, Any]],
                        in_dims: tuple[int | None, ...]) -> Callable[..., Any]:
@@ -178,24 +200,47 @@ class SurgeryUpdate:
             self._batched_losses[key] = fn
         return fn
 
+    def direct_losses(self, fn: Callable[..., tuple[Tensor, Any]]) -> Callable[..., Any]:
+        """``fn`` (already task-batched), compiled when ``compile`` is set (built once per function)."""
+        key = (fn, None)
+        compiled = self._batched_losses.get(key)
+        if compiled is None:
+            from mtrl.compile import MaybeCompiled
+
+            name = getattr(fn, "__qualname__", "loss")
+            compiled = MaybeCompiled(fn, self.compile, f"the {name} update")
+            self._batched_losses[key] = compiled
+        return compiled
+
     def __call__(
         self,
         loss_fn: Callable[..., tuple[Tensor, Any]],
         inputs: Sequence[Any],
         in_dims: Sequence[int | None] | None = None,
         with_diagnostics: bool = False,
+        batched: tuple[Callable[..., tuple[Tensor, Any]], Sequence[Any]] | None = None,
     ) -> tuple[SurgeryStep, Any, Tensor]:
         """Run one step. Returns the surgery report, the loss function's aux output (batched over tasks) and the
-        pre-clip gradient norm."""
+        pre-clip gradient norm.
+
+        Args:
+            loss_fn, inputs, in_dims: the single-task loss (see :func:`per_task_gradients`) and its inputs.
+            with_diagnostics: also compute the gradient-conflict statistics (a per-task Jacobian).
+            batched: optional ``(fn, fn_inputs)`` with ``fn(*fn_inputs) -> (losses (T,), aux)`` computing the same
+                losses with the live modules in the task-batched view; used on the plain path.
+        """
         self.optimizer.zero_grad(set_to_none=True)
         in_dims_t = tuple(in_dims) if in_dims is not None else (0,) * len(inputs)
         shared, task = self.net.shared, self.net.task
         if not self.surgery.needs_jacobian:
-            losses, aux = self.batched_losses(loss_fn, in_dims_t)(shared, task, *inputs)
+            if batched is not None:
+                losses, aux = self.direct_losses(batched[0])(*batched[1])
+            else:
+                losses, aux = self.batched_losses(loss_fn, in_dims_t)(shared, task, *inputs)
             weights = self.surgery.loss_weights(losses.detach())
             if weights is None:
                 raise TypeError(f"{type(self.surgery).__name__} says it needs no Jacobian but gives no loss weights")
-            (weights.detach() * losses).sum().backward()
+            (weights.detach() * losses).sum().backward(inputs=self.params)
             diagnostics: dict[str, Tensor] = {}
             if with_diagnostics:
                 jac = per_task_gradients(loss_fn, shared, task, inputs, in_dims_t).jacobian()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("ray")  # one worker: see tests/conftest.py
+
 pytest.importorskip("ray")
 pytest.importorskip("rliable")
 

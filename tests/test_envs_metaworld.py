@@ -19,7 +19,7 @@ from metaworld.env_dict import MT10_V3  # noqa: E402
 from envs import EnvConfig, list_tasks, make_env  # noqa: E402
 from envs.metaworld_env import MetaWorldVectorEnv  # noqa: E402
 
-pytestmark = pytest.mark.metaworld
+pytestmark = [pytest.mark.metaworld, pytest.mark.xdist_group("metaworld")]  # its module fixture: one worker
 
 PAIR = ["reach-v3", "push-v3"]
 

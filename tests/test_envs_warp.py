@@ -17,7 +17,7 @@ import subprocess
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.metaworld
+pytestmark = [pytest.mark.metaworld, pytest.mark.xdist_group("warp")]  # one worker (shared Warp caches)
 
 metaworld = pytest.importorskip("metaworld")
 
@@ -70,7 +70,7 @@ def test_warp_env_contract_in_the_warp_environment(tmp_path):
     (tmp_path / "goals.json").write_text(json.dumps(goals))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MTRL_WARP_TEST_STATES": str(states),
            "MTRL_WARP_TEST_GOALS": str(tmp_path / "goals.json")}
-    done = subprocess.run([str(warp_python()), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    done = subprocess.run([str(warp_python()), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
                            str(ROOT / "tests" / "warp_backend")], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=1800)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]

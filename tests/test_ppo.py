@@ -123,6 +123,28 @@ def test_update_uses_every_task_in_every_minibatch_and_round_trips(surgery):
         assert torch.equal(p, q)
 
 
+@pytest.mark.parametrize("clip_value_loss", [False, True])
+def test_direct_and_vmapped_plain_paths_give_identical_updates(clip_value_loss):
+    """With mean, the losses run on the modules in the task-batched view; the vmapped single-task losses must
+    give bit-identical updates."""
+    torch.manual_seed(0)
+    direct = small_agent(clip_value_loss=clip_value_loss)
+    vmapped = copy.deepcopy(direct)
+    vmapped.actor_fn.native = vmapped.critic_fn.native = False
+    assert direct.actor_fn.native and direct.critic_fn.native
+    rollout = fake_rollout(direct)
+    torch.manual_seed(3)
+    a = direct.update(rollout)
+    torch.manual_seed(3)
+    b = vmapped.update(rollout)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    for p, q in zip([*direct.actor.parameters(), *direct.critic.parameters()],
+                    [*vmapped.actor.parameters(), *vmapped.critic.parameters()], strict=True):
+        assert torch.equal(p, q)
+
+
 def test_kl_early_stop_cuts_the_epochs():
     torch.manual_seed(0)
     agent = small_agent(target_kl=0.0, lr=1e-2)
@@ -137,8 +159,11 @@ def test_mtppo_learns_the_synthetic_benchmark(tmp_path, surgery):
     from mtrl.config import load_config
     from mtrl.train import train
 
+    # PCGrad's projections slow PPO down on these conflicting tasks: at the config's 40k steps per task seeds 0-4
+    # reached 0.82, 0.82, 0.81, 1.0, 0.34 mean success (mean: 0.97, 1.0, 1.0); at 64k seeds 0 and 4 reach 1.0
+    budget = ["train.total_steps_per_task=64000"] if surgery == "pcgrad" else []
     cfg = load_config(ROOT / "configs" / "synthetic_ppo.yaml",
-                      [f"run_dir={tmp_path / 'run'}", "train.progress=false", f"surgery.name={surgery}"])
+                      [f"run_dir={tmp_path / 'run'}", "train.progress=false", f"surgery.name={surgery}", *budget])
     _, result = train(cfg)
     assert result.mean_success >= 0.9, result.per_task
 

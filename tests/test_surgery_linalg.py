@@ -120,3 +120,17 @@ def test_interior_point_batched_box_qp():
     assert (v >= lower - 1e-12).all()
     assert (gradient >= -1e-9).all()  # multipliers of v >= u are the gradient
     assert ((v - lower) * gradient).abs().max() <= 1e-9  # complementarity
+
+
+@pytest.mark.parametrize("name,options", [("mgda", {}), ("mgda", {"solver": "frank_wolfe"}), ("upgrad", {})])
+@pytest.mark.parametrize("T", [3, 10, 50])
+def test_early_exit_on_the_cpu_gives_the_fixed_work_result(name, options, T, monkeypatch):
+    """On the CPU the loops stop once every problem has converged; converged iterates do not move, so the
+    result is bit-identical to running every iteration (what accelerators do)."""
+    import mtrl.surgery._linalg as linalg
+
+    J = conflicting_jacobian(T, P=200, seed=T) * torch.logspace(-1, 1, T, dtype=torch.float64).unsqueeze(1)
+    early = make_surgery(name, T, **options).combine(J, torch.ones(T))
+    monkeypatch.setattr(linalg, "EARLY_EXIT_ON_CPU", False)
+    fixed = make_surgery(name, T, **options).combine(J, torch.ones(T))
+    assert torch.equal(early.direction, fixed.direction) and torch.equal(early.task_weights, fixed.task_weights)

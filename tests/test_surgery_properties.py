@@ -23,6 +23,7 @@ from test_surgery_helpers import (
     run,
 )
 
+import mtrl.surgery._linalg as linalg_module
 import mtrl.surgery.aligned_mtl as aligned_mtl_module
 from mtrl.surgery._linalg import eigh_psd
 from mtrl.surgery.base import Aggregator, LossWeighting
@@ -140,6 +141,7 @@ def test_no_host_sync_inside_combine(name, monkeypatch):
     """CPU proxy of the CUDA sync check (see test_surgery_cuda.py): no scalar reads, no data-dependent shapes,
     no host data, no syncing LAPACK wrappers; Aligned-MTL forced onto its device (Jacobi) eigensolver."""
     monkeypatch.setattr(aligned_mtl_module, "eigh_psd", lambda G: eigh_psd(G, method="jacobi"))
+    monkeypatch.setattr(linalg_module, "EARLY_EXIT_ON_CPU", False)  # the accelerators' fixed-work loops
     T = 4
     method = build(name, T)
     run(method, conflicting_jacobian(T), positive_losses(T))  # first call: lazy state and caches

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import Params, TaskBatched, TaskSpecific
+from mtrl.optim import adam
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
 
@@ -131,6 +132,7 @@ class GaussianActor(nn.Module):
         super().__init__()
         self.net = TaskConditionedNet(obs_dim, action_dim, num_tasks, cfg.actor)
         self.log_std = TaskLogStd(num_tasks, action_dim, cfg.init_log_std)
+        self.task_batched_forward = self.net.task_batched_forward  # see TaskBatched
 
     def forward(self, obs: Tensor, task_onehot: Tensor) -> tuple[Tensor, Tensor]:
         return self.net(obs, task_onehot), self.log_std()
@@ -142,6 +144,7 @@ class ValueNet(nn.Module):
     def __init__(self, obs_dim: int, num_tasks: int, cfg: PPOConfig) -> None:
         super().__init__()
         self.net = TaskConditionedNet(obs_dim, 1, num_tasks, cfg.critic)
+        self.task_batched_forward = self.net.task_batched_forward
 
     def forward(self, obs: Tensor, task_onehot: Tensor) -> Tensor:
         return self.net(obs, task_onehot).squeeze(-1)
@@ -191,8 +194,8 @@ class MTPPO:
         self.obs_rms = RunningMeanStd(num_tasks, obs_dim).to(self.device)
         self.actor_fn = TaskBatched(self.actor, num_tasks)
         self.critic_fn = TaskBatched(self.critic, num_tasks)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr, eps=1e-5)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, eps=1e-5)
+        self.actor_optimizer = adam(self.actor.parameters(), cfg.lr, self.device, eps=1e-5)
+        self.critic_optimizer = adam(self.critic.parameters(), cfg.lr, self.device, eps=1e-5)
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
         self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm,
@@ -230,33 +233,52 @@ class MTPPO:
     def value(self, norm_obs: Tensor) -> Tensor:
         return self.critic_fn(norm_obs)
 
-    # ------------------------------------------------------------------ losses (single-task view)
-    def _actor_loss(self, shared: Params, task: Params, obs: Tensor, actions: Tensor, old_log_probs: Tensor,
-                    advantages: Tensor, onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        mean, log_std = self.actor_fn.single_task_fn()(shared, task, obs, onehot)
-        log_std = log_std.expand_as(mean)
+    # ------------------------------------------------------------------ losses
+    # The objectives reduce over the last (sample) axis: a scalar in the single-task view, per-task losses (T,)
+    # in the task-batched view. log_std is (A,) per task, (T, A) task-batched: unsqueeze(-2) aligns it with mean.
+    def _actor_objective(self, mean: Tensor, log_std: Tensor, actions: Tensor, old_log_probs: Tensor,
+                         advantages: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        log_std = log_std.unsqueeze(-2).expand_as(mean)
         log_ratio = gaussian_log_prob(actions, mean, log_std) - old_log_probs
         ratio = log_ratio.exp()
         clip = self.cfg.clip_coef
-        policy_loss = torch.maximum(-advantages * ratio, -advantages * ratio.clamp(1 - clip, 1 + clip)).mean()
-        entropy = gaussian_entropy(log_std).mean()
+        policy_loss = torch.maximum(-advantages * ratio, -advantages * ratio.clamp(1 - clip, 1 + clip)).mean(-1)
+        entropy = gaussian_entropy(log_std).mean(-1)
         loss = policy_loss - self.cfg.ent_coef * entropy
         with torch.no_grad():
-            aux = {"approx_kl": ((ratio - 1) - log_ratio).mean(),
-                   "clip_fraction": ((ratio - 1).abs() > clip).float().mean(),
+            aux = {"approx_kl": ((ratio - 1) - log_ratio).mean(-1),
+                   "clip_fraction": ((ratio - 1).abs() > clip).float().mean(-1),
                    "entropy": entropy, "policy_loss": policy_loss}
         return loss, aux
+
+    def _critic_objective(self, values: Tensor, old_values: Tensor, returns: Tensor) -> tuple[Tensor, Tensor]:
+        unclipped = (values - returns).pow(2)
+        if self.cfg.clip_value_loss:
+            clipped = old_values + (values - old_values).clamp(-self.cfg.clip_coef, self.cfg.clip_coef)
+            value_loss = 0.5 * torch.maximum(unclipped, (clipped - returns).pow(2)).mean(-1)
+        else:
+            value_loss = 0.5 * unclipped.mean(-1)
+        return self.cfg.vf_coef * value_loss, values.mean(-1).detach()
+
+    # single-task view (vmapped; per-task Jacobians)
+    def _actor_loss(self, shared: Params, task: Params, obs: Tensor, actions: Tensor, old_log_probs: Tensor,
+                    advantages: Tensor, onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        mean, log_std = self.actor_fn.single_task_fn()(shared, task, obs, onehot)
+        return self._actor_objective(mean, log_std, actions, old_log_probs, advantages)
 
     def _critic_loss(self, shared: Params, task: Params, obs: Tensor, old_values: Tensor, returns: Tensor,
                      onehot: Tensor) -> tuple[Tensor, Tensor]:
         values = self.critic_fn.single_task_fn()(shared, task, obs, onehot)
-        unclipped = (values - returns).pow(2)
-        if self.cfg.clip_value_loss:
-            clipped = old_values + (values - old_values).clamp(-self.cfg.clip_coef, self.cfg.clip_coef)
-            value_loss = 0.5 * torch.maximum(unclipped, (clipped - returns).pow(2)).mean()
-        else:
-            value_loss = 0.5 * unclipped.mean()
-        return self.cfg.vf_coef * value_loss, values.mean().detach()
+        return self._critic_objective(values, old_values, returns)
+
+    # task-batched view (the live modules called directly; methods without a Jacobian, plain MLP encoders)
+    def _actor_losses_batched(self, obs: Tensor, actions: Tensor, old_log_probs: Tensor,
+                              advantages: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        mean, log_std = self.actor_fn(obs)
+        return self._actor_objective(mean, log_std, actions, old_log_probs, advantages)
+
+    def _critic_losses_batched(self, obs: Tensor, old_values: Tensor, returns: Tensor) -> tuple[Tensor, Tensor]:
+        return self._critic_objective(self.critic_fn(obs), old_values, returns)
 
     # ------------------------------------------------------------------ update
     def set_learning_rate_fraction(self, fraction: float) -> None:
@@ -297,11 +319,14 @@ class MTPPO:
                 idx = order[:, start:start + mb]
                 pick = (rows, idx)
                 diag = with_diagnostics and count == 0
+                actor_inputs = (obs[pick], actions[pick], old_log_probs[pick], advantages[pick])
                 actor_step, actor_aux, actor_norm = self.actor_update(
-                    self._actor_loss, (obs[pick], actions[pick], old_log_probs[pick], advantages[pick], onehots),
-                    with_diagnostics=diag)
+                    self._actor_loss, (*actor_inputs, onehots), with_diagnostics=diag,
+                    batched=(self._actor_losses_batched, actor_inputs) if self.actor_fn.native else None)
+                critic_inputs = (obs[pick], old_values[pick], returns[pick])
                 critic_step, v_mean, critic_norm = self.critic_update(
-                    self._critic_loss, (obs[pick], old_values[pick], returns[pick], onehots), with_diagnostics=diag)
+                    self._critic_loss, (*critic_inputs, onehots), with_diagnostics=diag,
+                    batched=(self._critic_losses_batched, critic_inputs) if self.critic_fn.native else None)
                 step_metrics = {"actor_loss": actor_step.losses, "critic_loss": critic_step.losses,
                                 "actor_grad_norm": actor_norm, "critic_grad_norm": critic_norm, "value_mean": v_mean,
                                 "actor_task_weights": actor_step.task_weights,

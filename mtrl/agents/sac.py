@@ -25,6 +25,7 @@ from torch.func import functional_call
 from mtrl.compile import MaybeCompiled
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import Params, TaskBatched
+from mtrl.optim import adam
 from mtrl.replay import Batch
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
@@ -79,6 +80,7 @@ class Actor(nn.Module):
         super().__init__()
         self.net = TaskConditionedNet(obs_dim, 2 * action_dim, num_tasks, cfg.actor)
         self.log_std_min, self.log_std_max = cfg.log_std_min, cfg.log_std_max
+        self.task_batched_forward = self.net.task_batched_forward  # see TaskBatched
 
     def forward(self, obs: Tensor, task_onehot: Tensor, with_aux: bool = False) -> tuple[Tensor, ...]:
         out, aux = self.net.forward_with_aux(obs, task_onehot)
@@ -101,6 +103,7 @@ class TwinCritic(nn.Module):
         super().__init__()
         self.q1 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
         self.q2 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
+        self.task_batched_forward = self.q1.task_batched_forward and self.q2.task_batched_forward
 
     def forward(self, obs: Tensor, action: Tensor, task_onehot: Tensor, with_aux: bool = False) -> tuple[Tensor, ...]:
         x = torch.cat([obs, action], dim=-1)
@@ -155,9 +158,9 @@ class MTSAC:
         self.actor_fn = TaskBatched(self.actor, num_tasks)
         self.critic_fn = TaskBatched(self.critic, num_tasks)
         self.critic_target_fn = TaskBatched(self.critic_target, num_tasks)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
-        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        self.actor_optimizer = adam(self.actor.parameters(), cfg.actor_lr, self.device)
+        self.critic_optimizer = adam(self.critic.parameters(), cfg.critic_lr, self.device)
+        self.alpha_optimizer = adam([self.log_alpha], cfg.alpha_lr, self.device)
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
         self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm,
@@ -181,11 +184,23 @@ class MTSAC:
         return action
 
     # ------------------------------------------------------------------ losses (single-task view)
+    # Reductions run over the last (batch) axis, so the same formulas give a scalar in the single-task view and
+    # per-task losses (T,) in the task-batched view (the ``_batched`` functions below).
+    @staticmethod
+    def _critic_objective(q1: Tensor, q2: Tensor, target_q: Tensor) -> Tensor:
+        """Mean squared TD error of both critics: ``(..., B) -> (...)``."""
+        return (q1 - target_q).square().mean(-1) + (q2 - target_q).square().mean(-1)
+
+    @staticmethod
+    def _actor_objective(alpha: Tensor, log_prob: Tensor, q1: Tensor, q2: Tensor) -> Tensor:
+        """``E[α log π(a|s) - min(Q1, Q2)(s, a)]``: ``(..., B) -> (...)`` (``alpha`` broadcast against it)."""
+        return (alpha * log_prob - torch.minimum(q1, q2)).mean(-1)
+
     def _critic_loss(self, shared: Params, task: Params, obs: Tensor, action: Tensor, target_q: Tensor,
                      onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         params = {**shared, **task, **self.critic_fn.buffers}
         q1, q2, net_aux = functional_call(self.critic, params, (obs, action, onehot), {"with_aux": True})
-        loss = F.mse_loss(q1, target_q) + F.mse_loss(q2, target_q)
+        loss = self._critic_objective(q1, q2, target_q)
         penalty = self.critic.aux_loss(net_aux)
         if penalty is not None:
             loss = loss + penalty
@@ -199,13 +214,28 @@ class MTSAC:
         mean, log_std, net_aux = functional_call(self.actor, params, (obs, onehot), {"with_aux": True})
         action, log_prob = squashed_gaussian(mean, log_std, noise)
         q1, q2 = self.critic_fn.single_task_fn()(critic_shared, critic_task, obs, action, onehot)
-        loss = (alpha * log_prob - torch.minimum(q1, q2)).mean()
+        loss = self._actor_objective(alpha, log_prob, q1, q2)
         penalty = self.actor.aux_loss(net_aux)
         if penalty is not None:
             loss = loss + penalty
         aux = {k: v.detach() for k, v in net_aux.items()}
         aux["log_prob"] = log_prob.mean().detach()
         return loss, aux
+
+    # ------------------------------------------------------------------ losses (task-batched view)
+    # Used by methods that need no per-task Jacobian when both networks run in the task-batched view (plain MLP
+    # encoders): the live modules are called directly on (T, B, ...) tensors, with no vmap or functional_call.
+    # Plain encoders have no auxiliary values or penalties.
+    def _critic_losses_batched(self, obs: Tensor, action: Tensor, target_q: Tensor) -> tuple[Tensor, dict]:
+        q1, q2 = self.critic_fn(obs, action)
+        return self._critic_objective(q1, q2, target_q), {"q_mean": 0.5 * (q1 + q2).mean(-1).detach()}
+
+    def _actor_losses_batched(self, obs: Tensor, noise: Tensor, alpha: Tensor) -> tuple[Tensor, dict]:
+        mean, log_std = self.actor_fn(obs)
+        action, log_prob = squashed_gaussian(mean, log_std, noise)
+        # the critic's parameters get no gradient: SurgeryUpdate differentiates the actor's parameters only
+        q1, q2 = self.critic_fn(obs, action)
+        return self._actor_objective(alpha[:, None], log_prob, q1, q2), {"log_prob": log_prob.mean(-1).detach()}
 
     @torch.no_grad()
     def _target_q(self, next_obs: Tensor, reward: Tensor, terminated: Tensor, alpha: Tensor,
@@ -235,7 +265,9 @@ class MTSAC:
         target_q = self.target_q(batch.next_obs, batch.reward, batch.terminated, alpha, next_noise)
 
         critic_step, critic_aux, critic_norm = self.critic_update(
-            self._critic_loss, (batch.obs, batch.action, target_q, onehots), with_diagnostics=with_diagnostics
+            self._critic_loss, (batch.obs, batch.action, target_q, onehots), with_diagnostics=with_diagnostics,
+            batched=(self._critic_losses_batched, (batch.obs, batch.action, target_q)) if self.critic_fn.native
+            else None,
         )
         metrics["critic_loss"] = critic_step.losses
         metrics["q_mean"] = critic_aux.pop("q_mean")
@@ -256,6 +288,8 @@ class MTSAC:
                 (batch.obs, noise, alpha, critic_shared, critic_task, onehots),
                 in_dims=(0, 0, 0, None, 0, 0),
                 with_diagnostics=with_diagnostics,
+                batched=(self._actor_losses_batched, (batch.obs, noise, alpha))
+                if self.actor_fn.native and self.critic_fn.native else None,
             )
             log_prob_mean = actor_aux.pop("log_prob")
             # per-task temperature: d/d log_alpha_t of -log_alpha_t (log_prob_t + H_target), task-specific

@@ -38,12 +38,16 @@ class TorchJDUpdate:
         self.params = list(net.module.parameters())
 
     def __call__(self, loss_fn: Callable[..., Any], inputs: Sequence[Any], in_dims: Sequence[int | None] | None = None,
-                 with_diagnostics: bool = False) -> tuple[SurgeryStep, Any, Tensor]:
+                 with_diagnostics: bool = False,
+                 batched: tuple[Callable[..., Any], Sequence[Any]] | None = None) -> tuple[SurgeryStep, Any, Tensor]:
         from torchjd.autojac import backward, jac_to_grad
 
         self.optimizer.zero_grad(set_to_none=True)
         in_dims = tuple(in_dims) if in_dims is not None else (0,) * len(inputs)
-        losses, aux = vmap(loss_fn, in_dims=(None, 0, *in_dims))(self.net.shared, self.net.task, *inputs)
+        if batched is not None:  # the losses from the modules' own forward, as torchjd users write it
+            losses, aux = batched[0](*batched[1])
+        else:
+            losses, aux = vmap(loss_fn, in_dims=(None, 0, *in_dims))(self.net.shared, self.net.task, *inputs)
         backward(losses, inputs=self.params)
         jac_to_grad(self.params, self.aggregator)
         norm = clip_and_step(self.optimizer, self.params, self.max_grad_norm)

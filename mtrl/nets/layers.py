@@ -29,7 +29,8 @@ class PerTaskLinear(TaskSpecific):
     """One linear layer per task, stored stacked: ``weight (T, in, out)``, ``bias (T, out)``.
 
     In the single-task view ``forward(x (B, in)) -> (B, out)`` uses the task's own slice; run through
-    :class:`~mtrl.nets.task_batched.TaskBatched` all heads are evaluated in one batched matmul.
+    :class:`~mtrl.nets.task_batched.TaskBatched` all heads are evaluated in one batched matmul. In the task-batched
+    view ``forward(x (T, B, in)) -> (T, B, out)`` is that batched matmul directly.
     Initialised like ``nn.Linear`` independently for each task.
     """
 
@@ -40,7 +41,7 @@ class PerTaskLinear(TaskSpecific):
         self.bias = nn.Parameter(torch.empty(num_tasks, out_features).uniform_(-bound, bound))
 
     def forward(self, x: Tensor) -> Tensor:
-        return x @ self.weight + self.bias
+        return x @ self.weight + self.bias.unsqueeze(-2)
 
 
 class MLP(nn.Module):

@@ -126,6 +126,9 @@ class TaskConditionedNet(nn.Module):
         extra = {"onehot": num_tasks, "embedding": cfg.task_embedding_dim}.get(cfg.conditioning, 0)
         self.encoder = ENCODERS[cfg.encoder](in_dim + extra, num_tasks, cfg)
         self._plain_encoder = isinstance(self.encoder, MLP)  # forward(x) -> features, no task, no aux
+        #: forward also runs in the task-batched view (see TaskBatched): the plain MLP broadcasts over the task
+        #: axis, the heads are a batched matmul, one-hot ids and embeddings are expanded along the batch
+        self.task_batched_forward = self._plain_encoder
         self.aux_keys: tuple[str, ...] = () if self._plain_encoder else self.encoder.aux_keys
         width = self.encoder.out_dim
         self.head: nn.Module = (
@@ -134,10 +137,10 @@ class TaskConditionedNet(nn.Module):
 
     def forward_with_aux(self, x: Tensor, task_onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """``x (B, in_dim)``, ``task_onehot (T,)`` -> ``((B, out_dim), aux)`` (single-task view)."""
-        if self.conditioning == "onehot":
-            x = torch.cat([x, task_onehot.expand(x.shape[0], -1)], dim=-1)
+        if self.conditioning == "onehot":  # (T,) -> (B, T); task-batched view: (T, T) -> (T, B, T)
+            x = torch.cat([x, task_onehot.unsqueeze(-2).expand(*x.shape[:-1], -1)], dim=-1)
         elif self.conditioning == "embedding":
-            x = torch.cat([x, self.task_embedding().expand(x.shape[0], -1)], dim=-1)
+            x = torch.cat([x, self.task_embedding().unsqueeze(-2).expand(*x.shape[:-1], -1)], dim=-1)
         if self._plain_encoder:
             return self.head(self.encoder(x)), {}
         features, aux = self.encoder(x, task_onehot)

@@ -62,6 +62,12 @@ class TaskBatched:
 
     The callable form ``net(*inputs)`` takes inputs with a leading task axis ``(T, B, ...)`` and returns outputs
     with the same leading axis, using the module's current parameters.
+
+    A module whose attribute ``task_batched_forward`` is true promises that its ``forward`` also works in the
+    **task-batched view**: inputs ``(T, B, ...)``, the stacked task-specific parameters ``(T, ...)`` as they are,
+    the ``(T, T)`` one-hot matrix, outputs ``(T, B, ...)`` equal to the vmapped single-task view. Then
+    ``net(*inputs)`` calls it directly (no ``vmap``, no ``functional_call``: less per-call overhead), and so can
+    the losses of methods that need no per-task Jacobian (:class:`~mtrl.task_gradients.SurgeryUpdate`).
     """
 
     def __init__(self, module: nn.Module, num_tasks: int) -> None:
@@ -74,10 +80,17 @@ class TaskBatched:
                     f"task-specific parameter {name} has leading size {p.shape[0]}, expected {num_tasks} tasks"
                 )
         self.buffers: Params = dict(module.named_buffers())
+        #: the module's forward also runs on task-batched inputs directly (see the class docstring)
+        self.native = bool(getattr(module, "task_batched_forward", False))
+        self._onehots: dict[torch.device, Tensor] = {}
 
     def task_onehots(self, device: torch.device | str | None = None) -> Tensor:
-        """``(T, T)`` identity: row ``t`` is task ``t``'s one-hot vector."""
-        return torch.eye(self.num_tasks, device=device or next(iter(self.module.parameters())).device)
+        """``(T, T)`` identity: row ``t`` is task ``t``'s one-hot vector (made once per device; do not modify)."""
+        device = torch.device(device) if device is not None else next(iter(self.module.parameters())).device
+        onehots = self._onehots.get(device)
+        if onehots is None:
+            onehots = self._onehots[device] = torch.eye(self.num_tasks, device=device)
+        return onehots
 
     def single_task_fn(self) -> Callable[..., Any]:
         """``f(shared, task_slice, *inputs, task_onehot)``: the module as a pure function of its parameters."""
@@ -102,4 +115,6 @@ class TaskBatched:
         return vmap(self.single_task_fn(), in_dims=in_dims)(shared, task, *inputs, onehots)
 
     def __call__(self, *inputs: Tensor) -> Any:
+        if self.native:
+            return self.module(*inputs, self.task_onehots(inputs[0].device))
         return self.call(self.shared, self.task, *inputs)

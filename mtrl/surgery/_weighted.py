@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from mtrl.surgery._linalg import gramian
+from mtrl.surgery._linalg import gramian, gramian_of_blocks
 from mtrl.surgery.base import Aggregator
 
 
@@ -33,6 +34,16 @@ class GramianWeightedAggregator(Aggregator):
         weights = self.gramian_weights(gramian(jacobian), jacobian.dtype).to(jacobian.dtype)
         self.last_weights = weights
         return weights @ jacobian
+
+    def weights_of_blocks(self, blocks: Sequence[Tensor]) -> Tensor:
+        """Task weights ``(T,)`` for the Jacobian whose column blocks are ``blocks`` (each ``(T, P_b)``), without
+        concatenating them: ``G = Σ_b J_b J_bᵀ``. The caller applies them (``direction_b = w @ J_b``); the same
+        weights as :meth:`aggregate` on the concatenation up to float rounding. Sets ``last_weights``."""
+        for block in blocks:
+            check_jacobian(block, self.num_tasks, self.name)
+        weights = self.gramian_weights(gramian_of_blocks(blocks), blocks[0].dtype).to(blocks[0].dtype)
+        self.last_weights = weights
+        return weights
 
     @abc.abstractmethod
     def gramian_weights(self, G: Tensor, input_dtype: torch.dtype) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mtrl.surgery._linalg import cholesky_solve, normalize_gramian, regularize, robust_cholesky
+from mtrl.surgery._linalg import cholesky_solve, normalize_gramian, regularize
 from mtrl.surgery._weighted import GramianWeightedAggregator
 
 RESCALES = (0, 1, 2)
@@ -29,28 +29,32 @@ def cagrad_dual(G: Tensor, c: float, iters: int) -> tuple[Tensor, Tensor]:
     mean_weights = torch.full((T,), 1.0 / T, dtype=G.dtype, device=G.device)
     g0_dots = G @ mean_weights  # g_i · g_0
     radius = c * (mean_weights @ g0_dots).clamp_min(0).sqrt()
-    w = mean_weights.clone()
-    ones = torch.ones_like(w)
-    halvings = 0.5 ** torch.arange(LINE_SEARCH_STEPS, dtype=G.dtype, device=G.device)
-    tiny = torch.finfo(G.dtype).tiny
+    w = mean_weights
+    rhs = torch.zeros(T, 2, dtype=G.dtype, device=G.device)  # columns: -gradient, ones (for the constraint)
+    rhs[:, 1].fill_(1.0)
+    fractions = 0.99 * 0.5 ** torch.arange(LINE_SEARCH_STEPS, dtype=G.dtype, device=G.device)
     norm_floor = torch.finfo(G.dtype).eps ** 2  # ||g_w|| below this is 0 (keeps 1/||g_w||³ finite)
     for k in range(iters):
         tau = min(BARRIER_START * BARRIER_GROWTH**k, BARRIER_MAX)
         Gw = G @ w
         norm = (w @ Gw).clamp_min(0).sqrt().clamp_min(norm_floor)
-        grad = tau * (g0_dots + radius * Gw / norm) - 1.0 / w
-        hess = tau * radius * (G / norm - torch.outer(Gw, Gw) / norm**3) + torch.diag(1.0 / w**2)
-        L = robust_cholesky(hess)
-        solution = cholesky_solve(L, torch.stack((-grad, ones), dim=-1))
+        inv_w = w.reciprocal()
+        u = Gw / norm
+        rhs[:, 0] = inv_w - tau * (g0_dots + radius * u)
+        # Hessian τ r (G - u uᵀ) / ||g_w|| + diag(1/w²): PSD (Cauchy-Schwarz in G's inner product) plus a
+        # positive diagonal, so positive definite; a failed factorisation gives a non-finite step, dropped below
+        hess = torch.addr(G, u, u, alpha=-1.0).mul_((tau * radius) / norm)
+        hess.diagonal().add_(inv_w.square())
+        L, _ = torch.linalg.cholesky_ex(hess)
+        solution = cholesky_solve(L, rhs)
         p, q = solution[:, 0], solution[:, 1]
         step = p - (p.sum() / q.sum()) * q  # Newton step within sum(w) = 1
         step = torch.where(torch.isfinite(step).all(), step, 0.0)
-        to_boundary = torch.where(step < 0, -w / torch.where(step < 0, step, -1.0), torch.inf).amin()
-        trials = w + (0.99 * to_boundary.clamp(max=1.0) * halvings).unsqueeze(1) * step  # (K, T)
+        a_max = (step * inv_w).amin().neg().clamp_min(1.0).reciprocal()  # min(1, distance to the boundary)
+        trials = torch.addr(w, a_max * fractions, step)  # (K, T), every entry > 0
         trial_norms = ((trials @ G) * trials).sum(dim=1).clamp_min(0).sqrt()
-        merit = tau * (trials @ g0_dots + radius * trial_norms) - trials.clamp_min(tiny).log().sum(dim=1)
-        merit = torch.where((trials > 0).all(dim=1) & torch.isfinite(merit), merit, torch.inf)
-        w = trials.index_select(0, merit.argmin().unsqueeze(0)).squeeze(0)
+        merit = tau * (trials @ g0_dots + radius * trial_norms) - trials.log().sum(dim=1)
+        w = trials.index_select(0, merit.nan_to_num(torch.inf).argmin().unsqueeze(0)).squeeze(0)  # no host sync
     return w, radius
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from mtrl.surgery._linalg import interior_point, normalize_gramian, quadratic, regularize
+from mtrl.surgery._linalg import all_converged, interior_point, normalize_gramian, quadratic, regularize
 from mtrl.surgery._weighted import GramianWeightedAggregator
 
 SOLVERS = {"interior_point": (25, 1e-13), "frank_wolfe": (250, 1e-5)}  # default (max_iters, tol)
@@ -22,6 +22,8 @@ def frank_wolfe_min_norm(G: Tensor, max_iters: int, tol: float) -> Tensor:
     tasks = torch.arange(T, device=G.device)
     done = torch.zeros((), dtype=torch.bool, device=G.device)
     for _ in range(max_iters):
+        if all_converged(done):  # frozen from here on
+            break
         Gw = G @ w
         t = Gw.argmin()
         vertex = (tasks == t).to(G.dtype)
