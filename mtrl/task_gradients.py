@@ -190,27 +190,22 @@ class SurgeryUpdate:
                        in_dims: tuple[int | None, ...]) -> Callable[..., Any]:
         """``f(shared, task, *inputs) -> (losses (T,), aux)``: ``loss_fn`` vectorized over the task axis, compiled
         when ``compile`` is set (one compiled function per loss function and ``in_dims``, built once)."""
-        key = (loss_fn, in_dims)
+        return self._compiled((loss_fn, in_dims), loss_fn, lambda: vmap(loss_fn, in_dims=(None, 0, *in_dims)))
+
+    def direct_losses(self, fn: Callable[..., tuple[Tensor, Any]]) -> Callable[..., Any]:
+        """``fn`` (already task-batched), compiled when ``compile`` is set (built once per function)."""
+        return self._compiled((fn, None), fn, lambda: fn)
+
+    def _compiled(self, key: tuple[Any, tuple[int | None, ...] | None], loss_fn: Callable[..., Any],
+                  build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
+        """The cached :class:`~mtrl.compile.MaybeCompiled` of ``build()`` for ``key``, made on first use."""
         fn = self._batched_losses.get(key)
         if fn is None:
             from mtrl.compile import MaybeCompiled
 
             name = getattr(loss_fn, "__qualname__", "loss")
-            fn = MaybeCompiled(vmap(loss_fn, in_dims=(None, 0, *in_dims)), self.compile, f"the {name} update")
-            self._batched_losses[key] = fn
+            fn = self._batched_losses[key] = MaybeCompiled(build(), self.compile, f"the {name} update")
         return fn
-
-    def direct_losses(self, fn: Callable[..., tuple[Tensor, Any]]) -> Callable[..., Any]:
-        """``fn`` (already task-batched), compiled when ``compile`` is set (built once per function)."""
-        key = (fn, None)
-        compiled = self._batched_losses.get(key)
-        if compiled is None:
-            from mtrl.compile import MaybeCompiled
-
-            name = getattr(fn, "__qualname__", "loss")
-            compiled = MaybeCompiled(fn, self.compile, f"the {name} update")
-            self._batched_losses[key] = compiled
-        return compiled
 
     def __call__(
         self,

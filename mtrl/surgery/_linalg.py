@@ -47,14 +47,12 @@ def solver_dtype(device: torch.device) -> torch.dtype:
 
 def gramian(jacobian: Tensor) -> Tensor:
     """``G = J Jᵀ`` ``(T, T)`` in the Jacobian's dtype, symmetrised, cast to :func:`solver_dtype`."""
-    G = jacobian @ jacobian.T
-    G = 0.5 * (G + G.T)
-    return G.to(solver_dtype(jacobian.device))
+    return gramian_of_blocks([jacobian])
 
 
 def gramian_of_blocks(blocks: Sequence[Tensor]) -> Tensor:
-    """:func:`gramian` of the column-wise concatenation of ``blocks`` (each ``(T, P_b)``, one dtype), computed
-    as ``Σ_b J_b J_bᵀ`` without building the ``(T, P)`` matrix."""
+    """``G = Σ_b J_b J_bᵀ``: the Gramian of the column-wise concatenation of ``blocks`` (each ``(T, P_b)``, one
+    dtype) without building the ``(T, P)`` matrix; symmetrised, cast to :func:`solver_dtype`."""
     G = blocks[0] @ blocks[0].T
     for block in blocks[1:]:
         G = G.addmm(block, block.T)
