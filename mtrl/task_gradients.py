@@ -4,7 +4,9 @@ Each task's loss depends only on its own sub-batch, so the ``T`` per-task gradie
 can be had at about the cost of one ordinary backward: ``torch.func.vmap`` of ``torch.func.grad`` over the task
 axis turns every shared-weight gradient ``x_tᵀ g_t`` into one batched matmul instead of ``T`` backward passes.
 Task-specific parameters (heads, embeddings) come out of the same call with their ordinary gradients and are
-never part of the surgery.
+never part of the surgery. Networks whose shared parameters are all ``nn.Linear`` and which run task-batched
+(the plain MLP trunks) take a cheaper route to the same numbers, :class:`LinearTaskGradients`: their own
+forward, one ordinary backward to the layer outputs, and one ``bmm`` per layer.
 """
 
 from __future__ import annotations
@@ -74,6 +76,94 @@ def per_task_gradients(
         detached_shared, detached_task, *inputs
     )
     return TaskGradients(losses=losses, shared=g_shared, task=g_task, aux=aux)
+
+
+class LinearTaskGradients:
+    """Per-task gradients of a network whose shared parameters are all ``nn.Linear`` weights and biases, from
+    its task-batched forward and **one** ordinary backward (per-layer grouped per-sample gradients).
+
+    The forward runs the live modules on ``(T, B, ...)`` inputs while forward hooks (registered for that call
+    only) record each shared ``Linear``'s input ``x`` and output ``y``; one ``torch.autograd.grad`` of
+    ``Σ_t L_t`` gives every output gradient ``δ = ∂(Σ_t L_t)/∂y``. Task ``t``'s loss depends only on its own
+    rows, so rows ``t`` of ``δ`` are ``∂L_t/∂y_t`` and its weight gradient is ``δ_tᵀ x_t``: one ``bmm`` over
+    tasks, ``(T, out, in)``; its bias gradient is ``Σ_rows δ_t``. The backward computes no shared weight
+    gradient of its own (only the activations' gradients and the task-specific parameters'), and the forward
+    is the plain task-batched one (fused bias, no ``vmap``): about the cost of the ``mean`` update plus the
+    ``bmm``. A ``Linear`` called several times in one loss adds up its calls. Same results as
+    :func:`per_task_gradients` up to float rounding (tests/test_task_gradients.py).
+
+    Use :meth:`applies_to` first: the path needs the module's direct task-batched forward
+    (``TaskBatched.native``) and every shared parameter in a ``Linear``.
+    """
+
+    def __init__(self, net: Any) -> None:
+        self.net = net
+        self._records: list[tuple[nn.Linear, Tensor, Tensor]] | None = None
+        self.layers = self._shared_linears(net)
+        if self.layers is None:
+            raise ValueError("LinearTaskGradients needs a task-batched module whose shared parameters are all "
+                             "nn.Linear weights and biases")
+        self._linears = list({id(m): m for m, _ in self.layers.values()}.values())
+
+    @staticmethod
+    def _shared_linears(net: Any) -> dict[str, tuple[nn.Linear, str]] | None:
+        """shared parameter name -> (its ``Linear``, ``"weight"`` or ``"bias"``), or ``None`` if one is not."""
+        if not getattr(net, "native", False):
+            return None
+        layers: dict[str, tuple[nn.Linear, str]] = {}
+        for name in net.shared:
+            prefix, _, attr = name.rpartition(".")
+            module = net.module.get_submodule(prefix) if prefix else net.module
+            if not isinstance(module, nn.Linear) or attr not in ("weight", "bias"):
+                return None
+            layers[name] = (module, attr)
+        return layers
+
+    @classmethod
+    def applies_to(cls, net: Any) -> bool:
+        return bool(net.shared) and cls._shared_linears(net) is not None
+
+    def _record(self, module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        if self._records is not None and isinstance(output, Tensor) and output.requires_grad:
+            self._records.append((module, inputs[0].detach(), output))  # type: ignore[arg-type]
+
+    def __call__(self, fn: Callable[..., tuple[Tensor, Any]], inputs: Sequence[Any]) -> TaskGradients:
+        """:class:`TaskGradients` of ``fn(*inputs) -> (losses (T,), aux)`` written for the task-batched view."""
+        self._records = []
+        hooks = [layer.register_forward_hook(self._record) for layer in self._linears]  # for this call only
+        try:
+            losses, aux = fn(*inputs)
+        finally:
+            for hook in hooks:
+                hook.remove()
+            records, self._records = self._records, None
+        task_params = list(self.net.task.values())
+        outputs = [y for _, _, y in records]
+        grads = torch.autograd.grad(losses.sum(), outputs + task_params, allow_unused=True)
+        T = losses.shape[0]
+        weight: dict[int, Tensor] = {}
+        bias: dict[int, Tensor] = {}
+        for (layer, x, _), delta in zip(records, grads[: len(outputs)], strict=True):
+            if delta is None:
+                continue
+            if x.shape[0] != T:
+                raise ValueError(f"a shared Linear got input {tuple(x.shape)} in the task-batched forward; "
+                                 f"expected a leading task axis of {T}")
+            delta = delta.reshape(T, -1, delta.shape[-1])
+            w = torch.bmm(delta.transpose(1, 2), x.reshape(T, -1, x.shape[-1]))  # (T, out, in)
+            key = id(layer)
+            weight[key] = weight[key] + w if key in weight else w
+            if layer.bias is not None:
+                b = delta.sum(1)
+                bias[key] = bias[key] + b if key in bias else b
+        shared: Params = {}
+        for name, (layer, attr) in self.layers.items():
+            got = (weight if attr == "weight" else bias).get(id(layer))
+            p = self.net.shared[name]
+            shared[name] = got if got is not None else p.new_zeros((T, *p.shape))
+        task = {name: (g if g is not None else torch.zeros_like(p))
+                for (name, p), g in zip(self.net.task.items(), grads[len(outputs):], strict=True)}
+        return TaskGradients(losses=losses.detach(), shared=shared, task=task, aux=aux)
 
 
 def last_layer_columns(shared: Params) -> slice:
@@ -164,7 +254,10 @@ class SurgeryUpdate:
       networks in the task-batched view, see :class:`~mtrl.nets.task_batched.TaskBatched`), that forward is a
       direct call of the live modules instead of ``vmap`` of the single-task loss: the same numbers, less
       overhead;
-    * **Jacobian** (all gradient-based methods): :func:`per_task_gradients` then :func:`write_surgery_gradients`.
+    * **Jacobian** (all gradient-based methods): per-task gradients, then :func:`write_surgery_gradients`. With
+      ``batched`` and a network whose shared parameters are all ``nn.Linear`` (:class:`LinearTaskGradients`)
+      they come from the task-batched forward and one ordinary backward; otherwise from
+      :func:`per_task_gradients` (``vmap``).
 
     Args:
         net: the network, run through :class:`~mtrl.nets.task_batched.TaskBatched`.
@@ -185,6 +278,8 @@ class SurgeryUpdate:
         self.params = list(net.module.parameters())
         self.compile = compile
         self._batched_losses: dict[tuple[Any, tuple[int | None, ...] | None], Callable[..., Any]] = {}
+        self._linear_gradients = (LinearTaskGradients(net)
+                                  if surgery.needs_jacobian and LinearTaskGradients.applies_to(net) else None)
 
     def batched_losses(self, loss_fn: Callable[..., tuple[Tensor, Any]],
                        in_dims: tuple[int | None, ...]) -> Callable[..., Any]:
@@ -242,7 +337,10 @@ class SurgeryUpdate:
                 diagnostics = gradient_diagnostics(jac)
             step = SurgeryStep(losses=losses.detach(), task_weights=weights.detach(), diagnostics=diagnostics)
         else:
-            grads = per_task_gradients(loss_fn, shared, task, inputs, in_dims_t)
+            if batched is not None and self._linear_gradients is not None:
+                grads = self._linear_gradients(*batched)
+            else:
+                grads = per_task_gradients(loss_fn, shared, task, inputs, in_dims_t)
             aux = grads.aux
             step = write_surgery_gradients(self.surgery, shared, task, grads, with_diagnostics=with_diagnostics)
         norm = clip_and_step(self.optimizer, self.params, self.max_grad_norm)

@@ -95,6 +95,16 @@ def test_other_encoders_keep_the_vmapped_view(encoder, conditioning):
     assert not TaskBatched(net, T).native
 
 
+def paired_updates(first, second, buffer, steps=3):
+    """The metrics of ``steps`` updates of two agents, on the same batches and the same random draws."""
+    for i in range(steps):
+        batch = buffer.sample(16)
+        torch.manual_seed(i)
+        a = first.update(batch)
+        torch.manual_seed(i)
+        yield a, second.update(batch)
+
+
 @pytest.mark.parametrize("num_tasks,conditioning", [(T, "none"), (T, "onehot"), (T, "embedding"), (1, "none")])
 def test_direct_and_vmapped_plain_paths_give_identical_updates(num_tasks, conditioning):
     """With mean, MTSAC's losses run on the modules directly (task-batched view); forcing the vmapped
@@ -108,13 +118,7 @@ def test_direct_and_vmapped_plain_paths_give_identical_updates(num_tasks, condit
     for fn in (vmapped.actor_fn, vmapped.critic_fn, vmapped.critic_target_fn):
         fn.native = False
     assert direct.actor_fn.native and direct.critic_fn.native
-    buffer = filled_buffer(num_tasks)
-    for i in range(3):
-        batch = buffer.sample(16)
-        torch.manual_seed(i)
-        a = direct.update(batch)
-        torch.manual_seed(i)
-        b = vmapped.update(batch)
+    for a, b in paired_updates(direct, vmapped, filled_buffer(num_tasks)):
         for key in ("critic_loss", "actor_loss", "q_mean", "entropy", "alpha", "critic_grad_norm"):
             assert torch.equal(a[key], b[key]), key
     for p, q in zip(direct.critic.parameters(), vmapped.critic.parameters(), strict=True):
@@ -214,3 +218,65 @@ def test_update_runs_with_every_registered_method():
             assert metrics[key].shape == (T,), (name, key)
             assert torch.isfinite(metrics[key]).all(), (name, key)
         assert 0.0 <= float(metrics["critic_conflict_fraction"]) <= 1.0
+
+
+def _without_linear_path(agent):
+    """A copy of ``agent`` whose Jacobian updates take the vmapped per-task gradients."""
+    other = copy.deepcopy(agent)
+    for update in (other.actor_update, other.critic_update):
+        update._linear_gradients = None
+    return other
+
+
+@pytest.mark.parametrize("conditioning,heads", [("none", "per_task"), ("onehot", "shared"), ("embedding", "per_task")])
+def test_linear_layer_task_gradients_equal_the_vmapped_ones(conditioning, heads):
+    """The per-layer path (task-batched forward, one backward, ``δ_tᵀ x_t`` per shared Linear) gives the
+    vmapped per-task gradients of every shared and task-specific parameter, and the same losses."""
+    from mtrl.task_gradients import LinearTaskGradients
+
+    torch.manual_seed(0)
+    net = NetConfig(hidden_sizes=[16, 16], heads=heads, conditioning=conditioning)
+    cfg = SACConfig(actor=net, critic=NetConfig(hidden_sizes=[16, 16], heads=heads, conditioning=conditioning))
+    agent = MTSAC(D, A, T, cfg, make_surgery("pcgrad", T), make_surgery("pcgrad", T))
+    fn = agent.critic_fn
+    assert LinearTaskGradients.applies_to(fn)
+    batch = filled_buffer().sample(8)
+    target = torch.randn(T, 8)
+    layered = LinearTaskGradients(fn)(agent._critic_losses_batched, (batch.obs, batch.action, target))
+    vmapped = per_task_gradients(agent._critic_loss, fn.shared, fn.task,
+                                 (batch.obs, batch.action, target, fn.task_onehots()))
+    assert torch.allclose(layered.losses, vmapped.losses, atol=1e-6)
+    assert list(layered.shared) == list(vmapped.shared) and list(layered.task) == list(vmapped.task)
+    for name in vmapped.shared:
+        assert layered.shared[name].shape == vmapped.shared[name].shape
+        assert torch.allclose(layered.shared[name], vmapped.shared[name], atol=1e-6), name
+    for name in vmapped.task:
+        assert torch.allclose(layered.task[name], vmapped.task[name], atol=1e-6), name
+    assert all(p.grad is None for p in agent.critic.parameters()), "the path must not write .grad"
+    # no autograd history: stateful methods (GradVac's EMA, Nash-MTL's warm start) keep what they are given
+    assert not any(g.requires_grad for g in [*layered.shared.values(), *layered.task.values()])
+
+
+@pytest.mark.parametrize("method", ["pcgrad", "cagrad", "mgda", "graddrop"])
+def test_linear_layer_path_gives_the_vmapped_sac_updates(method):
+    torch.manual_seed(0)
+    agent = MTSAC(D, A, T, small_cfg(onehot=True), make_surgery(method, T), make_surgery(method, T))
+    assert agent.critic_update._linear_gradients is not None and agent.actor_update._linear_gradients is not None
+    other = _without_linear_path(agent)
+    for a, b in paired_updates(agent, other, filled_buffer()):
+        for key in ("critic_loss", "actor_loss", "critic_task_weights", "actor_task_weights"):
+            assert torch.allclose(a[key], b[key], rtol=1e-4, atol=1e-5), (key, a[key], b[key])
+    for p, q in zip([*agent.actor.parameters(), *agent.critic.parameters()],
+                    [*other.actor.parameters(), *other.critic.parameters()], strict=True):
+        assert torch.allclose(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_networks_outside_the_linear_path_keep_the_vmapped_gradients():
+    from mtrl.task_gradients import LinearTaskGradients
+
+    for encoder, conditioning in (("moe", "none"), ("mlp", "film")):
+        net = TaskBatched(TaskConditionedNet(D, 4, T, NetConfig(hidden_sizes=[8], encoder=encoder,
+                                                                conditioning=conditioning)), T)
+        assert not LinearTaskGradients.applies_to(net)
+    agent = MTSAC(D, A, T, small_cfg(), make_surgery("mean", T), make_surgery("mean", T))
+    assert agent.critic_update._linear_gradients is None  # no Jacobian, no per-layer machinery

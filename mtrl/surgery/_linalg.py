@@ -53,11 +53,36 @@ def gramian(jacobian: Tensor) -> Tensor:
 def gramian_of_blocks(blocks: Sequence[Tensor]) -> Tensor:
     """``G = Σ_b J_b J_bᵀ``: the Gramian of the column-wise concatenation of ``blocks`` (each ``(T, P_b)``, one
     dtype) without building the ``(T, P)`` matrix; symmetrised, cast to :func:`solver_dtype`."""
-    G = blocks[0] @ blocks[0].T
+    G = _block_gramian(blocks[0])
     for block in blocks[1:]:
-        G = G.addmm(block, block.T)
+        G = G + _block_gramian(block)
     G = 0.5 * (G + G.T)
     return G.to(solver_dtype(blocks[0].device))
+
+
+#: Columns per chunk of :func:`_block_gramian` (and the width below which one matrix product is used).
+GRAMIAN_CHUNK = 8192
+
+
+def _block_gramian(block: Tensor) -> Tensor:
+    """``block @ block.T`` for a wide ``(T, K)`` block, as a batched product over column chunks summed.
+
+    On the CPU, MKL runs a ``(T, K) x (K, T)`` product with ``T < 16`` far below its speed at ``T = 16``
+    (measured, ``K = 160k``, 2 cores: 1.6 ms at ``T = 10`` and 3.7 ms at ``T = 15``, but 0.9 ms at ``T = 16``);
+    ``K // GRAMIAN_CHUNK`` equal chunks as one ``bmm`` take 0.34 ms and 0.82 ms. Elsewhere, and for
+    ``T >= 16``, the plain product. Summation order differs from it only by float rounding.
+    """
+    T, K = block.shape
+    chunks = K // GRAMIAN_CHUNK
+    if chunks < 2 or T >= 16 or block.device.type != "cpu":
+        return block @ block.T
+    width = chunks * GRAMIAN_CHUNK
+    head = block[:, :width].reshape(T, chunks, GRAMIAN_CHUNK).transpose(0, 1)  # (chunks, T, chunk)
+    G = torch.bmm(head, head.transpose(1, 2)).sum(0)
+    if width < K:
+        tail = block[:, width:]
+        G = G.addmm(tail, tail.T)
+    return G
 
 
 def input_eps(dtype: torch.dtype) -> float:
