@@ -35,15 +35,20 @@ class TaskGradients:
         shared: name -> ``(T, *param.shape)`` per-task gradients of each shared parameter.
         task: name -> ``(T, ...)`` gradients of each task-specific parameter (row ``t`` from task ``t`` only).
         aux: whatever the loss function returned as auxiliary output, batched over tasks.
+        flat: optional ``(T, P)`` matrix of which the ``shared`` gradients are column blocks (views), in order:
+            then :meth:`jacobian` is free.
     """
 
     losses: Tensor
     shared: Params
     task: Params
     aux: Any
+    flat: Tensor | None = None
 
     def jacobian(self) -> Tensor:
         """``(T, P)``: the shared gradients flattened and concatenated in parameter order."""
+        if self.flat is not None:
+            return self.flat
         return torch.cat([g.reshape(g.shape[0], -1) for g in self.shared.values()], dim=1)
 
 
@@ -92,6 +97,9 @@ class LinearTaskGradients:
     ``bmm``. A ``Linear`` called several times in one loss adds up its calls. Same results as
     :func:`per_task_gradients` up to float rounding (tests/test_task_gradients.py).
 
+    The ``(T, P)`` Jacobian is written into one buffer that every call reuses (a fresh tens-of-MB tensor per
+    update costs its page faults on the CPU): a result is valid until the next call.
+
     Use :meth:`applies_to` first: the path needs the module's direct task-batched forward
     (``TaskBatched.native``) and every shared parameter in a ``Linear``.
     """
@@ -104,6 +112,8 @@ class LinearTaskGradients:
             raise ValueError("LinearTaskGradients needs a task-batched module whose shared parameters are all "
                              "nn.Linear weights and biases")
         self._linears = list({id(m): m for m, _ in self.layers.values()}.values())
+        self.names = {(id(module), attr): name for name, (module, attr) in self.layers.items()}
+        self._flat: Tensor | None = None  # the Jacobian's buffer, reused by every call
 
     @staticmethod
     def _shared_linears(net: Any) -> dict[str, tuple[nn.Linear, str]] | None:
@@ -141,8 +151,18 @@ class LinearTaskGradients:
         outputs = [y for _, _, y in records]
         grads = torch.autograd.grad(losses.sum(), outputs + task_params, allow_unused=True)
         T = losses.shape[0]
-        weight: dict[int, Tensor] = {}
-        bias: dict[int, Tensor] = {}
+        # the (T, P) Jacobian, written in place: each parameter's gradients are a view of its column block
+        first = next(iter(self.net.shared.values()))
+        shape = (T, sum(p.numel() for p in self.net.shared.values()))
+        flat = self._flat
+        if flat is None or flat.shape != shape or flat.dtype != first.dtype or flat.device != first.device:
+            flat = self._flat = torch.empty(shape, dtype=first.dtype, device=first.device)
+        shared: Params = {}
+        offset = 0
+        for name, p in self.net.shared.items():
+            shared[name] = flat[:, offset : offset + p.numel()].view(T, *p.shape)
+            offset += p.numel()
+        written: set[str] = set()
         for (layer, x, _), delta in zip(records, grads[: len(outputs)], strict=True):
             if delta is None:
                 continue
@@ -150,20 +170,26 @@ class LinearTaskGradients:
                 raise ValueError(f"a shared Linear got input {tuple(x.shape)} in the task-batched forward; "
                                  f"expected a leading task axis of {T}")
             delta = delta.reshape(T, -1, delta.shape[-1])
-            w = torch.bmm(delta.transpose(1, 2), x.reshape(T, -1, x.shape[-1]))  # (T, out, in)
-            key = id(layer)
-            weight[key] = weight[key] + w if key in weight else w
-            if layer.bias is not None:
-                b = delta.sum(1)
-                bias[key] = bias[key] + b if key in bias else b
-        shared: Params = {}
-        for name, (layer, attr) in self.layers.items():
-            got = (weight if attr == "weight" else bias).get(id(layer))
-            p = self.net.shared[name]
-            shared[name] = got if got is not None else p.new_zeros((T, *p.shape))
+            x = x.reshape(T, -1, x.shape[-1])
+            weight_name = self.names.get((id(layer), "weight"))
+            if weight_name is not None:  # (T, out, in) = δ_tᵀ x_t per task
+                if weight_name in written:
+                    shared[weight_name].baddbmm_(delta.transpose(1, 2), x)
+                else:
+                    torch.bmm(delta.transpose(1, 2), x, out=shared[weight_name])
+                written.add(weight_name)
+            bias_name = self.names.get((id(layer), "bias"))
+            if bias_name is not None:
+                if bias_name in written:
+                    shared[bias_name].add_(delta.sum(1))
+                else:
+                    torch.sum(delta, dim=1, out=shared[bias_name])
+                written.add(bias_name)
+        for name in shared.keys() - written:
+            shared[name].zero_()
         task = {name: (g if g is not None else torch.zeros_like(p))
                 for (name, p), g in zip(self.net.task.items(), grads[len(outputs):], strict=True)}
-        return TaskGradients(losses=losses.detach(), shared=shared, task=task, aux=aux)
+        return TaskGradients(losses=losses.detach(), shared=shared, task=task, aux=aux, flat=flat)
 
 
 def last_layer_columns(shared: Params) -> slice:

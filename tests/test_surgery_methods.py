@@ -362,16 +362,17 @@ def test_graddrop_without_sign_conflict_or_with_full_leak_is_the_mean():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_graddrop_equals_its_explicit_mask_definition_with_per_task_leaks(reduction):
-    """The implementation never builds the (T, P) mask; check it against the paper's definition written out."""
+@pytest.mark.parametrize("leak", [[0.0, 0.3, 0.7, 1.0], 0.0, 0.3])
+def test_graddrop_equals_its_explicit_mask_definition(reduction, leak):
+    """The implementation never builds the (T, P) mask; check it against the paper's definition written out
+    (per-task leaks, and one leak for all tasks, which has its own code path)."""
     T, P, seed = 4, 3000, 5
     J = conflicting_jacobian(T, P=P)
-    leak = [0.0, 0.3, 0.7, 1.0]
     d = run(build("graddrop", T, leak=leak, reduction=reduction, seed=seed), J).direction
     uniform = torch.rand(P, generator=torch.Generator().manual_seed(seed * 1_000_003), dtype=J.dtype)
     purity = 0.5 * (1 + J.sum(0) / J.abs().sum(0))
     mask = ((purity > uniform) & (J > 0)) | ((purity < uniform) & (J < 0))
-    ell = torch.tensor(leak, dtype=J.dtype)[:, None]
+    ell = torch.tensor(leak if isinstance(leak, list) else [leak] * T, dtype=J.dtype)[:, None]
     expected = ((ell + (1 - ell) * mask.to(J.dtype)) * J).sum(0)
     assert_close(d, expected / T if reduction == "mean" else expected, 1e-12)
 

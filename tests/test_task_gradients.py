@@ -253,6 +253,8 @@ def test_linear_layer_task_gradients_equal_the_vmapped_ones(conditioning, heads)
     for name in vmapped.task:
         assert torch.allclose(layered.task[name], vmapped.task[name], atol=1e-6), name
     assert all(p.grad is None for p in agent.critic.parameters()), "the path must not write .grad"
+    assert layered.flat is not None and layered.jacobian() is layered.flat  # written in place, no concatenation
+    assert torch.allclose(layered.jacobian(), vmapped.jacobian(), atol=1e-6)
     # no autograd history: stateful methods (GradVac's EMA, Nash-MTL's warm start) keep what they are given
     assert not any(g.requires_grad for g in [*layered.shared.values(), *layered.task.values()])
 
@@ -280,3 +282,31 @@ def test_networks_outside_the_linear_path_keep_the_vmapped_gradients():
         assert not LinearTaskGradients.applies_to(net)
     agent = MTSAC(D, A, T, small_cfg(), make_surgery("mean", T), make_surgery("mean", T))
     assert agent.critic_update._linear_gradients is None  # no Jacobian, no per-layer machinery
+
+
+def test_a_linear_called_twice_adds_up_both_calls():
+    from mtrl.task_gradients import LinearTaskGradients
+
+    class Twice(torch.nn.Module):
+        task_batched_forward = True
+
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+
+        def forward(self, x, onehot):
+            return self.lin(torch.tanh(self.lin(x)))
+
+    torch.manual_seed(0)
+    net = TaskBatched(Twice(), T)
+    x = torch.randn(T, 5, 4)
+
+    def losses_fn(x_):
+        return (net(x_) ** 2).mean(dim=(1, 2)), None
+
+    grads = LinearTaskGradients(net)(losses_fn, (x,))
+    losses, _ = losses_fn(x)
+    for t in range(T):
+        reference = torch.autograd.grad(losses[t], [net.module.lin.weight, net.module.lin.bias], retain_graph=True)
+        assert torch.allclose(grads.shared["lin.weight"][t], reference[0], atol=1e-6)
+        assert torch.allclose(grads.shared["lin.bias"][t], reference[1], atol=1e-6)

@@ -53,6 +53,7 @@ class GradDrop(Aggregator):
         self.reduction = reduction
         self.rng = DeviceRNG(seed)
         self._leak_tensor: Tensor | None = None
+        self._buffer: Tensor | None = None
 
     def _row_weights(self, like: Tensor) -> Tensor:
         """``(3, T)``: rows ``1 - ℓ``, ``ℓ`` and ones, on ``like``'s device and dtype (cached). Built from Python
@@ -64,6 +65,15 @@ class GradDrop(Aggregator):
             self._leak_tensor = cached
         return cached
 
+    def _positive_part(self, jacobian: Tensor) -> Tensor:
+        """``relu(J)`` in a buffer kept between calls (a fresh ``(T, P)`` tensor per update costs its page
+        faults on the CPU)."""
+        buffer = self._buffer
+        if buffer is None or buffer.shape != jacobian.shape or buffer.dtype != jacobian.dtype \
+                or buffer.device != jacobian.device:
+            buffer = self._buffer = torch.empty_like(jacobian, memory_format=torch.contiguous_format)
+        return torch.clamp_min(jacobian, 0, out=buffer)
+
     def aggregate(self, jacobian: Tensor) -> Tensor:
         # The mask is never materialised: for a coordinate whose draw keeps the positive gradients,
         # sum_i (1 - l_i) M_i g_i = sum_i (1 - l_i) relu(g_i); when it keeps the negative ones, the rest of
@@ -71,7 +81,7 @@ class GradDrop(Aggregator):
         check_jacobian(jacobian, self.num_tasks, self.name)
         weights = self._row_weights(jacobian)
         kept_all, leaked, total = weights @ jacobian  # sum (1-l) g, sum l g, sum g: each (P,)
-        kept_pos, positive = weights[0::2] @ jacobian.clamp_min(0)  # sum (1-l) relu(g), sum relu(g)
+        kept_pos, positive = weights[0::2] @ self._positive_part(jacobian)  # sum (1-l) relu(g), sum relu(g)
         magnitude = 2.0 * positive - total  # sum |g|
         purity = 0.5 * (1.0 + total / torch.where(magnitude > 0, magnitude, 1.0))
         uniform = torch.rand(jacobian.shape[1], generator=self.rng.generator(jacobian.device),
