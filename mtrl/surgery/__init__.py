@@ -87,10 +87,10 @@ in ``state_dict()``. Conflict statistics for logging: :func:`mtrl.surgery.diagno
 
 Cost: apart from ``J Jᵀ`` and ``w @ J`` (two passes over the ``(T, P)`` Jacobian) everything is ``T x T`` work,
 but the solvers launch many small kernels, which is what they cost on a GPU: about 2.8k ops per call for mgda,
-2.4k upgrad, 4.4k cagrad, 0.6k nash_mtl (independent of T), 18 per task for pcgrad and 45 per task for gradvac,
-and 10k for aligned_mtl at T = 50 off the CPU (Jacobi sweeps; LAPACK on the CPU). Static shapes and no host syncs
-make the deterministic methods capturable in a CUDA graph. ``torchjd:`` methods run torchjd's host-side solvers
-and do synchronise.
+2.4k upgrad, 5.8k cagrad (50 iterations; on the CPU it stops at 10-20), 0.6k nash_mtl (independent of T), 18 per
+task for pcgrad and 45 per task for gradvac, and 10k for aligned_mtl at T = 50 off the CPU (Jacobi sweeps; LAPACK
+on the CPU). Static shapes and no host syncs make the deterministic methods capturable in a CUDA graph.
+``torchjd:`` methods run torchjd's host-side solvers and do synchronise.
 
 Adding a method: one file defining a :class:`~mtrl.surgery.base.Surgery` subclass with a ``name``, and one line in
 ``SURGERY_METHODS`` below.
