@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad, vmap
 
+from mtrl.surgery._linalg import kept_buffer
 from mtrl.surgery._weighted import GramianWeightedAggregator
 from mtrl.surgery.base import Surgery
 from mtrl.surgery.diagnostics import gradient_diagnostics
@@ -107,12 +108,13 @@ class LinearTaskGradients:
     def __init__(self, net: Any) -> None:
         self.net = net
         self._records: list[tuple[nn.Linear, Tensor, Tensor]] | None = None
-        self.layers = self._shared_linears(net)
-        if self.layers is None:
+        layers = self._shared_linears(net)
+        if layers is None:
             raise ValueError("LinearTaskGradients needs a task-batched module whose shared parameters are all "
                              "nn.Linear weights and biases")
-        self._linears = list({id(m): m for m, _ in self.layers.values()}.values())
-        self.names = {(id(module), attr): name for name, (module, attr) in self.layers.items()}
+        self._linears = list({id(m): m for m, _ in layers.values()}.values())
+        #: (id of a shared Linear, "weight" | "bias") -> the parameter's name in ``net.shared``
+        self.names = {(id(module), attr): name for name, (module, attr) in layers.items()}
         self._flat: Tensor | None = None  # the Jacobian's buffer, reused by every call
 
     @staticmethod
@@ -154,9 +156,7 @@ class LinearTaskGradients:
         # the (T, P) Jacobian, written in place: each parameter's gradients are a view of its column block
         first = next(iter(self.net.shared.values()))
         shape = (T, sum(p.numel() for p in self.net.shared.values()))
-        flat = self._flat
-        if flat is None or flat.shape != shape or flat.dtype != first.dtype or flat.device != first.device:
-            flat = self._flat = torch.empty(shape, dtype=first.dtype, device=first.device)
+        flat = self._flat = kept_buffer(self._flat, shape, first.dtype, first.device)
         shared: Params = {}
         offset = 0
         for name, p in self.net.shared.items():

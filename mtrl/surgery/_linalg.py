@@ -85,6 +85,14 @@ def _block_gramian(block: Tensor) -> Tensor:
     return G
 
 
+def kept_buffer(buffer: Tensor | None, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``buffer`` if it has this shape, dtype and device, else a new empty one: for the tens-of-MB ``(T, P)``
+    temporaries of an update, which cost their page faults on the CPU when allocated afresh every time."""
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype or buffer.device != device:
+        buffer = torch.empty(shape, dtype=dtype, device=device)
+    return buffer
+
+
 def input_eps(dtype: torch.dtype) -> float:
     """Machine epsilon of the dtype the Gramian was computed in (its relative noise level)."""
     return torch.finfo(dtype).eps if dtype.is_floating_point else torch.finfo(torch.float32).eps
@@ -297,7 +305,8 @@ def interior_point(
     ``1ᵀx = 1``, with a fixed number of iterations; rows whose residuals and gap are all below ``tol`` stop
     moving (on the CPU the loop ends once all rows have stopped: :func:`all_converged`). Meant for convex QPs
     on a regularised Gramian (MGDA, UPGrad): 25 iterations reach 1e-13 on every case of the tests. (Without a
-    line search the Mehrotra step can stall on non-quadratic ``f``: CAGrad uses its own barrier method.)
+    line search the Mehrotra step can stall on non-quadratic ``f``: CAGrad solves its primal, whose only
+    nonlinearity is one ball constraint, with its own interior-point loop.)
 
     Args:
         model: ``x (B, n) -> (∇f(x) (B, n), ∇²f(x) (B, n, n) or (n, n))``.

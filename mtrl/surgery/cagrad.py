@@ -75,13 +75,15 @@ def cagrad_dual(G: Tensor, c: float, iters: int, tol: float | None = None) -> tu
         hess.diagonal().add_(y[-1] * two_beta_mask)  # the ball's curvature, 2 λ_0 on the β block
         system = _NewtonSystem(hess, jac, residual, y, slack)
         dx, d_slack, dy = system.step(-complementarity)  # predictor (affine scaling)
-        a = _max_step(y, slack, dx, d_slack, dy, beta_mask, four_ball).clamp(max=1.0)
+        d_beta_sq = dx @ (dx * beta_mask)
+        a = _max_step(y, slack, d_slack, dy, d_beta_sq, four_ball).clamp(max=1.0)
         mu_affine = ((y + a * dy) @ (slack + a * d_slack)) / n
         sigma = (mu_affine / mu).clamp(0.0, 1.0) ** 3
         second_order = d_slack * dy
-        second_order[-1] -= y[-1] * (dx @ (dx * beta_mask))
+        second_order[-1] -= y[-1] * d_beta_sq
         dx, d_slack, dy = system.step(sigma * mu - complementarity - (a * a) * second_order)  # corrector
-        a = (FRACTION_TO_BOUNDARY * _max_step(y, slack, dx, d_slack, dy, beta_mask, four_ball)).clamp(max=1.0)
+        d_beta_sq = dx @ (dx * beta_mask)
+        a = (FRACTION_TO_BOUNDARY * _max_step(y, slack, d_slack, dy, d_beta_sq, four_ball)).clamp(max=1.0)
         move = torch.isfinite(a) & ~done
         x = torch.where(move, x + a * dx, x)
         y = torch.where(move, y + a * dy, y)
@@ -109,14 +111,13 @@ class _NewtonSystem:
         return dx, d_slack, (target - self.y * d_slack) / self.slack
 
 
-def _max_step(y: Tensor, slack: Tensor, dx: Tensor, d_slack: Tensor, dy: Tensor, beta_mask: Tensor,
-              four_ball: Tensor) -> Tensor:
+def _max_step(y: Tensor, slack: Tensor, d_slack: Tensor, dy: Tensor, d_beta_sq: Tensor, four_ball: Tensor) -> Tensor:
     """Largest step keeping every multiplier and slack positive. The ball's slack is exactly quadratic in the
-    step, ``s + a ds - a² ||dβ||²``; every entry's bound is ``2v / (sqrt(dv² + 4 q v) - dv)`` with ``q = 0``
-    for the linear ones (``inf`` where ``dv >= 0``); ``hypot`` keeps ``dv²`` from underflowing."""
+    step, ``s + a ds - a² q`` with ``q = ||dβ||²`` (``d_beta_sq``); every entry's bound is
+    ``2v / (sqrt(dv² + 4 q v) - dv)`` with ``q = 0`` for the linear ones (``inf`` where ``dv >= 0``); ``hypot``
+    keeps ``dv²`` from underflowing."""
     v, dv = torch.cat((y, slack)), torch.cat((dy, d_slack))
-    q = dx @ (dx * beta_mask)
-    return 2.0 * (v / (torch.hypot(dv, ((q * four_ball) * v).sqrt()) - dv)).amin()
+    return 2.0 * (v / (torch.hypot(dv, ((d_beta_sq * four_ball) * v).sqrt()) - dv)).amin()
 
 
 class CAGrad(GramianWeightedAggregator):

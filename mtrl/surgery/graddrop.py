@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from mtrl.surgery._linalg import kept_buffer
 from mtrl.surgery._random import DeviceRNG
 from mtrl.surgery._weighted import check_jacobian
 from mtrl.surgery.base import Aggregator
@@ -68,11 +69,8 @@ class GradDrop(Aggregator):
     def _positive_part(self, jacobian: Tensor) -> Tensor:
         """``relu(J)`` in a buffer kept between calls (a fresh ``(T, P)`` tensor per update costs its page
         faults on the CPU)."""
-        buffer = self._buffer
-        if buffer is None or buffer.shape != jacobian.shape or buffer.dtype != jacobian.dtype \
-                or buffer.device != jacobian.device:
-            buffer = self._buffer = torch.empty_like(jacobian, memory_format=torch.contiguous_format)
-        return torch.clamp_min(jacobian, 0, out=buffer)
+        self._buffer = kept_buffer(self._buffer, tuple(jacobian.shape), jacobian.dtype, jacobian.device)
+        return torch.clamp_min(jacobian, 0, out=self._buffer)
 
     def aggregate(self, jacobian: Tensor) -> Tensor:
         # The mask is never materialised: for a coordinate whose draw keeps the positive gradients,
