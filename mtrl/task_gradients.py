@@ -19,12 +19,16 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad, vmap
 
+from mtrl.nets.stacked import StackedLinear
+from mtrl.optim import FusedAdam
 from mtrl.surgery._linalg import kept_buffer
 from mtrl.surgery._weighted import GramianWeightedAggregator
 from mtrl.surgery.base import Surgery
 from mtrl.surgery.diagnostics import gradient_diagnostics
 
 Params = dict[str, Tensor]
+#: the layers whose per-task gradients LinearTaskGradients computes from their inputs and output gradients
+LAYERS = (nn.Linear, StackedLinear)
 
 
 @dataclass
@@ -95,14 +99,16 @@ class LinearTaskGradients:
     tasks, ``(T, out, in)``; its bias gradient is ``Σ_rows δ_t``. The backward computes no shared weight
     gradient of its own (only the activations' gradients and the task-specific parameters'), and the forward
     is the plain task-batched one (fused bias, no ``vmap``): about the cost of the ``mean`` update plus the
-    ``bmm``. A ``Linear`` called several times in one loss adds up its calls. Same results as
+    ``bmm``. A ``Linear`` called several times in one loss adds up its calls. A
+    :class:`~mtrl.nets.stacked.StackedLinear` (the stacked twin critics) is ``n`` such layers: member ``k``'s
+    weight gradient is ``x_{k,t}ᵀ δ_{k,t}``, one ``bmm`` over tasks per member. Same results as
     :func:`per_task_gradients` up to float rounding (tests/test_task_gradients.py).
 
     The ``(T, P)`` Jacobian is written into one buffer that every call reuses (a fresh tens-of-MB tensor per
     update costs its page faults on the CPU): a result is valid until the next call.
 
     Use :meth:`applies_to` first: the path needs the module's direct task-batched forward
-    (``TaskBatched.native``) and every shared parameter in a ``Linear``.
+    (``TaskBatched.native``) and every shared parameter in a ``Linear`` or ``StackedLinear``.
     """
 
     def __init__(self, net: Any) -> None:
@@ -111,7 +117,7 @@ class LinearTaskGradients:
         layers = self._shared_linears(net)
         if layers is None:
             raise ValueError("LinearTaskGradients needs a task-batched module whose shared parameters are all "
-                             "nn.Linear weights and biases")
+                             "nn.Linear or StackedLinear weights and biases")
         self._linears = list({id(m): m for m, _ in layers.values()}.values())
         #: (id of a shared Linear, "weight" | "bias") -> the parameter's name in ``net.shared``
         self.names = {(id(module), attr): name for name, (module, attr) in layers.items()}
@@ -126,10 +132,28 @@ class LinearTaskGradients:
         for name in net.shared:
             prefix, _, attr = name.rpartition(".")
             module = net.module.get_submodule(prefix) if prefix else net.module
-            if not isinstance(module, nn.Linear) or attr not in ("weight", "bias"):
+            if not isinstance(module, LAYERS) or attr not in ("weight", "bias"):
                 return None
             layers[name] = (module, attr)
         return layers
+
+    @staticmethod
+    def _task_blocks(layer: nn.Module, x: Tensor, delta: Tensor, T: int) -> list[tuple[Tensor, Tensor, int | None]]:
+        """One call of a shared layer as per-task ``(input, output gradient, member)`` blocks, shapes
+        ``(T, B, in)`` and ``(T, B, out)``: the layer itself for a ``Linear`` (member ``None``), each member for a
+        ``StackedLinear``. Views: the rows are task-major (``(T, B, ...)`` flattened)."""
+        if isinstance(layer, StackedLinear):  # x (n, R, in) or (R, in), delta (n, R, out)
+            if x.dim() == 2:
+                x = x.expand(layer.weight.shape[0], *x.shape)
+            if x.shape[1] % T:
+                raise ValueError(f"a shared StackedLinear got {x.shape[1]} rows in the task-batched forward; "
+                                 f"expected a multiple of the {T} tasks")
+            return [(x[k].view(T, -1, x.shape[-1]), delta[k].view(T, -1, delta.shape[-1]), k)
+                    for k in range(x.shape[0])]
+        if x.shape[0] != T:
+            raise ValueError(f"a shared Linear got input {tuple(x.shape)} in the task-batched forward; "
+                             f"expected a leading task axis of {T}")
+        return [(x.reshape(T, -1, x.shape[-1]), delta.reshape(T, -1, delta.shape[-1]), None)]
 
     @classmethod
     def applies_to(cls, net: Any) -> bool:
@@ -166,25 +190,24 @@ class LinearTaskGradients:
         for (layer, x, _), delta in zip(records, grads[: len(outputs)], strict=True):
             if delta is None:
                 continue
-            if x.shape[0] != T:
-                raise ValueError(f"a shared Linear got input {tuple(x.shape)} in the task-batched forward; "
-                                 f"expected a leading task axis of {T}")
-            delta = delta.reshape(T, -1, delta.shape[-1])
-            x = x.reshape(T, -1, x.shape[-1])
             weight_name = self.names.get((id(layer), "weight"))
-            if weight_name is not None:  # (T, out, in) = δ_tᵀ x_t per task
-                if weight_name in written:
-                    shared[weight_name].baddbmm_(delta.transpose(1, 2), x)
-                else:
-                    torch.bmm(delta.transpose(1, 2), x, out=shared[weight_name])
-                written.add(weight_name)
             bias_name = self.names.get((id(layer), "bias"))
-            if bias_name is not None:
-                if bias_name in written:
-                    shared[bias_name].add_(delta.sum(1))
-                else:
-                    torch.sum(delta, dim=1, out=shared[bias_name])
-                written.add(bias_name)
+            for x_t, delta_t, member in self._task_blocks(layer, x, delta, T):
+                # (T, out, in) = δ_tᵀ x_t for a Linear; (T, in, out) = x_tᵀ δ_t for a member of a StackedLinear
+                if weight_name is not None:
+                    dest = shared[weight_name] if member is None else shared[weight_name][:, member]
+                    a, b = (delta_t, x_t) if member is None else (x_t, delta_t)
+                    if weight_name in written:
+                        dest.baddbmm_(a.transpose(1, 2), b)
+                    else:
+                        torch.bmm(a.transpose(1, 2), b, out=dest)
+                if bias_name is not None:
+                    dest = shared[bias_name] if member is None else shared[bias_name][:, member]
+                    if bias_name in written:
+                        dest.add_(delta_t.sum(1))
+                    else:
+                        torch.sum(delta_t, dim=1, out=dest)
+            written.update(name for name in (weight_name, bias_name) if name is not None)
         for name in shared.keys() - written:
             shared[name].zero_()
         task = {name: (g if g is not None else torch.zeros_like(p))
@@ -251,20 +274,34 @@ def write_surgery_gradients(
 
 
 def _write_task_gradients(task: Params, grads: TaskGradients, task_weights: Tensor) -> None:
-    """Each task-specific parameter's ``.grad``: row ``t`` is task ``t``'s own gradient times its weight."""
+    """Each task-specific parameter's ``.grad``: row ``t`` is task ``t``'s own gradient times its weight.
+
+    Written in the parameter's own memory layout: autograd may hand a permuted-stride gradient (e.g. through a
+    ``movedim``), and torch's fused Adam reads a gradient's memory as if laid out like its parameter."""
     for name, p in task.items():
         g = grads.task[name]
-        p.grad = g * task_weights.view(-1, *([1] * (g.dim() - 1))).to(g.dtype)
+        p.grad = torch.mul(g, task_weights.view(-1, *([1] * (g.dim() - 1))).to(g.dtype), out=torch.empty_like(p))
 
 
 def clip_and_step(
     optimizer: torch.optim.Optimizer, params: Sequence[nn.Parameter] | Sequence[Tensor], max_grad_norm: float
 ) -> Tensor:
-    """Clip the global gradient norm (no host sync) and step. Returns the pre-clip norm as a device tensor."""
+    """Clip the global gradient norm (no host sync) and step. Returns the pre-clip norm as a device tensor.
+
+    The rule of ``torch.nn.utils.clip_grad_norm_``: gradients times ``min(1, max_norm / (norm + 1e-6))``. With
+    :class:`~mtrl.optim.FusedAdam` (the agents' optimizer) the scaling is a division inside Adam's fused pass
+    over the gradients (no pass of its own; equal up to float rounding); with other optimizers it is torch's own
+    kernels, with the same numbers as ``clip_grad_norm_(foreach=True)``."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        optimizer.step()
+        return torch.zeros((), device=params[0].device if params else None)
+    norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    if max_grad_norm > 0 and isinstance(optimizer, FusedAdam):
+        optimizer.step(grad_divisor=((norm + 1e-6) / max_grad_norm).clamp_(min=1.0).to(torch.float32))
+        return norm
     if max_grad_norm > 0:
-        norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm, foreach=True)
-    else:
-        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+        torch._foreach_mul_(grads, (max_grad_norm / (norm + 1e-6)).clamp_(max=1.0))
     optimizer.step()
     return norm
 
@@ -356,7 +393,7 @@ class SurgeryUpdate:
             weights = self.surgery.loss_weights(losses.detach())
             if weights is None:
                 raise TypeError(f"{type(self.surgery).__name__} says it needs no Jacobian but gives no loss weights")
-            (weights.detach() * losses).sum().backward(inputs=self.params)
+            (losses @ weights.detach()).backward(inputs=self.params)  # Σ_t w_t L_t
             diagnostics: dict[str, Tensor] = {}
             if with_diagnostics:
                 jac = per_task_gradients(loss_fn, shared, task, inputs, in_dims_t).jacobian()

@@ -95,6 +95,11 @@ def test_other_encoders_keep_the_vmapped_view(encoder, conditioning):
     assert not TaskBatched(net, T).native
 
 
+def close(a, b, msg=None):
+    """Equal up to float32 rounding accumulated over a few updates."""
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=msg)
+
+
 def paired_updates(first, second, buffer, steps=3):
     """The metrics of ``steps`` updates of two agents, on the same batches and the same random draws."""
     for i in range(steps):
@@ -106,10 +111,11 @@ def paired_updates(first, second, buffer, steps=3):
 
 
 @pytest.mark.parametrize("num_tasks,conditioning", [(T, "none"), (T, "onehot"), (T, "embedding"), (1, "none")])
-def test_direct_and_vmapped_plain_paths_give_identical_updates(num_tasks, conditioning):
+def test_direct_and_vmapped_plain_paths_give_the_same_updates(num_tasks, conditioning):
     """With mean, MTSAC's losses run on the modules directly (task-batched view); forcing the vmapped
-    single-task losses must give bit-identical updates, and the actor's step must leave the critic's gradients
-    alone (the critic is a constant of the actor loss)."""
+    single-task losses must give the same updates, and the actor's step must leave the critic's gradients alone
+    (the critic is a constant of the actor loss). Equal up to float rounding, not bit for bit: the stacked twin
+    critics' batched matmuls are blocked differently under vmap (differences of ~1e-8 seen)."""
     torch.manual_seed(0)
     net = NetConfig(hidden_sizes=[16, 16], conditioning=conditioning)
     cfg = SACConfig(actor=net, critic=NetConfig(hidden_sizes=[16, 16], conditioning=conditioning))
@@ -120,13 +126,14 @@ def test_direct_and_vmapped_plain_paths_give_identical_updates(num_tasks, condit
     assert direct.actor_fn.native and direct.critic_fn.native
     for a, b in paired_updates(direct, vmapped, filled_buffer(num_tasks)):
         for key in ("critic_loss", "actor_loss", "q_mean", "entropy", "alpha", "critic_grad_norm"):
-            assert torch.equal(a[key], b[key]), key
+            close(a[key], b[key], msg=key)
     for p, q in zip(direct.critic.parameters(), vmapped.critic.parameters(), strict=True):
-        assert torch.equal(p, q) and torch.equal(p.grad, q.grad)
+        close(p, q)
+        close(p.grad, q.grad)
     for p, q in zip(direct.actor.parameters(), vmapped.actor.parameters(), strict=True):
-        assert torch.equal(p, q)
+        close(p, q)
     obs = torch.randn(num_tasks, 4, D)
-    assert torch.equal(direct.act(obs, deterministic=True), vmapped.act(obs, deterministic=True))
+    close(direct.act(obs, deterministic=True), vmapped.act(obs, deterministic=True))
 
 
 @pytest.mark.parametrize("method", ["mean", "pcgrad"])

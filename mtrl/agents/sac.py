@@ -1,7 +1,8 @@
 """Multi-task SAC (Yu et al. 2019, Meta-World; SAC: Haarnoja et al. 2018) with per-task losses.
 
 * Actor: a task-conditioned tanh-Gaussian policy.
-* Critics: twin task-conditioned Q-networks with Polyak-averaged target copies (clipped double-Q).
+* Critics: twin task-conditioned Q-networks with Polyak-averaged target copies (clipped double-Q); plain MLPs
+  are stored stacked and evaluated together (:class:`TwinCritic`), Q-values ``(T, 2, B)``.
 * Temperature: one learned ``log_alpha`` per task, each tuned to its own entropy target.
 * Every loss is computed per task, shape ``(T,)``; the actor's and critics' per-task losses reach their shared
   parameters through a :class:`~mtrl.surgery.base.Surgery` (``mean`` by default). Temperatures are task-specific
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from torch.func import functional_call
 
 from mtrl.compile import MaybeCompiled
 from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import Params, TaskBatched
 from mtrl.optim import adam
 from mtrl.replay import Batch
@@ -61,12 +64,15 @@ def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Ten
     Returns:
         action ``(..., A)`` in ``(-1, 1)`` and ``log_prob`` ``(...)``.
     """
-    pre_tanh = mean + noise * log_std.exp()
+    pre_tanh = torch.addcmul(mean, noise, log_std.exp())
     action = torch.tanh(pre_tanh)
-    gaussian_logp = (-0.5 * noise.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-    # log|d tanh(u)/du| = 2 (log 2 - u - softplus(-2u)), numerically stable
-    log_det = (2.0 * (math.log(2.0) - pre_tanh - F.softplus(-2.0 * pre_tanh))).sum(-1)
-    return action, gaussian_logp - log_det
+    # per dimension log N(u; mean, std) - log|d tanh(u)/du|, with u = mean + std * noise and the numerically
+    # stable log|d tanh(u)/du| = 2 (log 2 - u - softplus(-2u)), is
+    #     2 (u + softplus(-2u)) - log_std  -  0.5 noise² - 0.5 log(2π) - 2 log 2;
+    # the terms after the first two carry no gradient and are summed apart (fewer differentiated operations)
+    differentiated = (pre_tanh + F.softplus(-2.0 * pre_tanh)).mul(2.0).sub(log_std).sum(-1)
+    constant = noise.square().sum(-1).mul(-0.5).sub(noise.shape[-1] * (0.5 * math.log(2 * math.pi) + 2 * math.log(2)))
+    return action, differentiated + constant
 
 
 class Actor(nn.Module):
@@ -95,30 +101,93 @@ class Actor(nn.Module):
 
 class TwinCritic(nn.Module):
     """Two independent Q-networks in the single-task view: ``forward(obs (B, D), action (B, A), task_onehot)``
-    -> ``(q1, q2)`` each ``(B,)``.
+    -> ``q (2, B)``, both networks' Q-values stacked (``(T, 2, B)`` in the task-batched view).
 
-    With ``with_aux=True`` also the auxiliary values of the two networks, averaged: ``(q1, q2, aux)``."""
+    With ``with_aux=True`` also the auxiliary values of the two networks, averaged: ``(q, aux)``.
+
+    Plain-MLP critics (``encoder: mlp`` without FiLM) are stored as one :class:`~mtrl.nets.stacked.StackedMLPNet`
+    (attribute ``pair``): both networks in one batched matmul per layer, half the operations of two networks,
+    same numbers up to float rounding. They start from the same parameters as two separate networks would (built
+    first, then stacked), and state dicts written with separate networks (``q1.*``, ``q2.*``) load into the stacked
+    form. Other encoders keep two :class:`~mtrl.nets.network.TaskConditionedNet` s, ``q1`` and ``q2``.
+    """
 
     def __init__(self, obs_dim: int, action_dim: int, num_tasks: int, cfg: SACConfig) -> None:
         super().__init__()
-        self.q1 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
-        self.q2 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
-        self.task_batched_forward = self.q1.task_batched_forward and self.q2.task_batched_forward
+        q1 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
+        q2 = TaskConditionedNet(obs_dim + action_dim, 1, num_tasks, cfg.critic)
+        self.stacked = StackedMLPNet.supports(cfg.critic)
+        if self.stacked:
+            self.pair = StackedMLPNet([q1, q2])
+            self.register_load_state_dict_pre_hook(self._stack_separate_state)
+        else:
+            self.q1, self.q2 = q1, q2
+        self.task_batched_forward = self.stacked or (q1.task_batched_forward and q2.task_batched_forward)
 
-    def forward(self, obs: Tensor, action: Tensor, task_onehot: Tensor, with_aux: bool = False) -> tuple[Tensor, ...]:
+    def forward(self, obs: Tensor, action: Tensor, task_onehot: Tensor,
+                with_aux: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
         x = torch.cat([obs, action], dim=-1)
+        if self.stacked:
+            q = self.pair(x, task_onehot).squeeze(-1)
+            return (q, {}) if with_aux else q
         q1, aux1 = self.q1.forward_with_aux(x, task_onehot)
         q2, aux2 = self.q2.forward_with_aux(x, task_onehot)
+        q = torch.stack([q1.squeeze(-1), q2.squeeze(-1)], dim=-2)
         if not with_aux:
-            return q1.squeeze(-1), q2.squeeze(-1)
-        aux = {k: 0.5 * (aux1[k] + aux2[k]) for k in aux1}
-        return q1.squeeze(-1), q2.squeeze(-1), aux
+            return q
+        return q, {k: 0.5 * (aux1[k] + aux2[k]) for k in aux1}
 
     def aux_loss(self, aux: dict[str, Tensor]) -> Tensor | None:
         """The regulariser to add to the task's loss, or None: each network's balance loss times its coefficient
         (both share the config, so this is the sum of the two from their average)."""
+        if self.stacked:
+            return None  # plain MLPs have no balance loss
         penalty = self.q1.aux_loss(aux)
         return None if penalty is None else 2.0 * penalty
+
+    # ------------------------------------------------------------------ state written with separate networks
+    @staticmethod
+    def is_separate_state(state: Mapping[str, Any], prefix: str = "") -> bool:
+        """Whether a critic state dict has the two networks' own entries (``q1.*``, ``q2.*``)."""
+        return any(k.startswith(f"{prefix}q1.") for k in state)
+
+    def _members(self, state: Mapping[str, Tensor], prefix: str = "") -> list[dict[str, Tensor]]:
+        """``state``'s ``q1.*`` and ``q2.*`` entries, each without its prefix."""
+        return [{k[len(prefix) + 3:]: v for k, v in state.items() if k.startswith(f"{prefix}{q}.")}
+                for q in ("q1", "q2")]
+
+    def _stack_separate_state(self, module: nn.Module, state: dict[str, Any], prefix: str, *_: Any) -> None:
+        """Load-state pre-hook: rewrite a separate-network state (``q1.*``, ``q2.*``) into the stacked one."""
+        if not self.is_separate_state(state, prefix):
+            return
+        stacked = self.pair.stack_states(self._members(state, prefix))
+        for key in [k for k in state if k.startswith((f"{prefix}q1.", f"{prefix}q2."))]:
+            del state[key]
+        state.update({f"{prefix}pair.{k}": v for k, v in stacked.items()})
+
+    def stack_separate_optimizer_state(self, critic_state: Mapping[str, Tensor],
+                                       optimizer_state: dict[str, Any]) -> dict[str, Any]:
+        """An Adam state dict over separate networks' parameters (in the order of ``critic_state``, a separate
+        state dict) rewritten for this stacked critic: each moment stacked like its parameter."""
+        names = list(critic_state)  # the parameter order of separate networks (plain MLPs have no buffers)
+        old = optimizer_state["state"]
+        new_names = [name for name, _ in self.named_parameters()]
+        state: dict[int, dict[str, Any]] = {}
+        if old:
+            per_name = {name: old[i] for i, name in enumerate(names) if i in old}
+            if len(per_name) != len(names):
+                raise ValueError("the critic optimizer's state covers only some of the parameters")
+            step = next(iter(per_name.values()))["step"]
+            moments = [k for k, v in next(iter(per_name.values())).items() if k != "step" and torch.is_tensor(v)]
+            stacked = {m: self.pair.stack_states(self._members({n: s[m] for n, s in per_name.items()}))
+                       for m in moments}
+            for i, name in enumerate(new_names):
+                state[i] = {"step": step.clone() if torch.is_tensor(step) else step,
+                            **{m: stacked[m][name.removeprefix("pair.")] for m in moments}}
+        groups = [dict(g, params=list(range(len(new_names)))) for g in optimizer_state["param_groups"]]
+        if len(groups) != 1:
+            raise ValueError(f"expected one critic parameter group, got {len(groups)}")
+        return {"state": state, "param_groups": groups}
 
 
 class MTSAC:
@@ -150,6 +219,9 @@ class MTSAC:
         self.actor = Actor(obs_dim, action_dim, num_tasks, cfg).to(self.device)
         self.critic = TwinCritic(obs_dim, action_dim, num_tasks, cfg).to(self.device)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        # the Polyak pairs (loading a state copies into these same tensors)
+        self._online_params = list(self.critic.parameters())
+        self._target_params = list(self.critic_target.parameters())
         self.log_alpha = torch.full(
             (num_tasks,), math.log(cfg.init_temperature), device=self.device, requires_grad=True
         )
@@ -187,25 +259,26 @@ class MTSAC:
     # Reductions run over the last (batch) axis, so the same formulas give a scalar in the single-task view and
     # per-task losses (T,) in the task-batched view (the ``_batched`` functions below).
     @staticmethod
-    def _critic_objective(q1: Tensor, q2: Tensor, target_q: Tensor) -> Tensor:
-        """Mean squared TD error of both critics: ``(..., B) -> (...)``."""
-        return (q1 - target_q).square().mean(-1) + (q2 - target_q).square().mean(-1)
+    def _critic_objective(q: Tensor, target_q: Tensor) -> Tensor:
+        """Mean squared TD error of both critics, summed: ``q (..., 2, B)``, ``target_q (..., B) -> (...)``."""
+        return (q - target_q.unsqueeze(-2)).square().mean(-1).sum(-1)
 
     @staticmethod
-    def _actor_objective(alpha: Tensor, log_prob: Tensor, q1: Tensor, q2: Tensor) -> Tensor:
-        """``E[α log π(a|s) - min(Q1, Q2)(s, a)]``: ``(..., B) -> (...)`` (``alpha`` broadcast against it)."""
-        return (alpha * log_prob - torch.minimum(q1, q2)).mean(-1)
+    def _actor_objective(alpha: Tensor, log_prob: Tensor, q: Tensor) -> Tensor:
+        """``E[α log π(a|s) - min(Q1, Q2)(s, a)]``: ``log_prob (..., B)``, ``q (..., 2, B) -> (...)`` (``alpha``
+        broadcast against ``log_prob``)."""
+        return (alpha * log_prob - q.amin(-2)).mean(-1)
 
     def _critic_loss(self, shared: Params, task: Params, obs: Tensor, action: Tensor, target_q: Tensor,
                      onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         params = {**shared, **task, **self.critic_fn.buffers}
-        q1, q2, net_aux = functional_call(self.critic, params, (obs, action, onehot), {"with_aux": True})
-        loss = self._critic_objective(q1, q2, target_q)
+        q, net_aux = functional_call(self.critic, params, (obs, action, onehot), {"with_aux": True})
+        loss = self._critic_objective(q, target_q)
         penalty = self.critic.aux_loss(net_aux)
         if penalty is not None:
             loss = loss + penalty
         aux = {k: v.detach() for k, v in net_aux.items()}
-        aux["q_mean"] = 0.5 * (q1 + q2).mean().detach()
+        aux["q_mean"] = q.mean().detach()
         return loss, aux
 
     def _actor_loss(self, shared: Params, task: Params, obs: Tensor, noise: Tensor, alpha: Tensor,
@@ -213,8 +286,8 @@ class MTSAC:
         params = {**shared, **task, **self.actor_fn.buffers}
         mean, log_std, net_aux = functional_call(self.actor, params, (obs, onehot), {"with_aux": True})
         action, log_prob = squashed_gaussian(mean, log_std, noise)
-        q1, q2 = self.critic_fn.single_task_fn()(critic_shared, critic_task, obs, action, onehot)
-        loss = self._actor_objective(alpha, log_prob, q1, q2)
+        q = self.critic_fn.single_task_fn()(critic_shared, critic_task, obs, action, onehot)
+        loss = self._actor_objective(alpha, log_prob, q)
         penalty = self.actor.aux_loss(net_aux)
         if penalty is not None:
             loss = loss + penalty
@@ -227,15 +300,15 @@ class MTSAC:
     # encoders): the live modules are called directly on (T, B, ...) tensors, with no vmap or functional_call.
     # Plain encoders have no auxiliary values or penalties.
     def _critic_losses_batched(self, obs: Tensor, action: Tensor, target_q: Tensor) -> tuple[Tensor, dict]:
-        q1, q2 = self.critic_fn(obs, action)
-        return self._critic_objective(q1, q2, target_q), {"q_mean": 0.5 * (q1 + q2).mean(-1).detach()}
+        q = self.critic_fn(obs, action)  # (T, 2, B)
+        return self._critic_objective(q, target_q), {"q_mean": q.mean((-2, -1)).detach()}
 
     def _actor_losses_batched(self, obs: Tensor, noise: Tensor, alpha: Tensor) -> tuple[Tensor, dict]:
         mean, log_std = self.actor_fn(obs)
         action, log_prob = squashed_gaussian(mean, log_std, noise)
         # the critic's parameters get no gradient: SurgeryUpdate differentiates the actor's parameters only
-        q1, q2 = self.critic_fn(obs, action)
-        return self._actor_objective(alpha[:, None], log_prob, q1, q2), {"log_prob": log_prob.mean(-1).detach()}
+        q = self.critic_fn(obs, action)
+        return self._actor_objective(alpha[:, None], log_prob, q), {"log_prob": log_prob.mean(-1).detach()}
 
     @torch.no_grad()
     def _target_q(self, next_obs: Tensor, reward: Tensor, terminated: Tensor, alpha: Tensor,
@@ -244,8 +317,7 @@ class MTSAC:
         (T, B, A)`` (drawn by the caller, so compiled and eager runs consume the same random numbers)."""
         next_mean, next_log_std = self.actor_fn(next_obs)
         next_action, next_log_prob = squashed_gaussian(next_mean, next_log_std, noise)
-        tq1, tq2 = self.critic_target_fn(next_obs, next_action)
-        next_v = torch.minimum(tq1, tq2) - alpha[:, None] * next_log_prob
+        next_v = self.critic_target_fn(next_obs, next_action).amin(-2) - alpha[:, None] * next_log_prob
         return reward + self.cfg.gamma * (1.0 - terminated) * next_v
 
     # ------------------------------------------------------------------ update
@@ -292,10 +364,9 @@ class MTSAC:
                 if self.actor_fn.native and self.critic_fn.native else None,
             )
             log_prob_mean = actor_aux.pop("log_prob")
-            # per-task temperature: d/d log_alpha_t of -log_alpha_t (log_prob_t + H_target), task-specific
-            self.alpha_optimizer.zero_grad(set_to_none=True)
-            alpha_loss = -(self.log_alpha * (log_prob_mean + self.target_entropy)).sum()
-            alpha_loss.backward()
+            # per-task temperature, loss -log_alpha_t (log_prob_t + H_target): its gradient in closed form (no
+            # autograd pass for a (T,) vector)
+            self.log_alpha.grad = -(log_prob_mean + self.target_entropy)
             self.alpha_optimizer.step()
             metrics["actor_loss"] = actor_step.losses
             metrics["actor_grad_norm"] = actor_norm
@@ -308,10 +379,8 @@ class MTSAC:
         metrics["alpha"] = self.log_alpha.detach().exp()
 
         if self.num_updates % cfg.target_update_every == 0:
-            online = list(self.critic.parameters())
-            target = list(self.critic_target.parameters())
             with torch.no_grad():  # else the targets become non-leaf tensors whose autograd history grows each update
-                torch._foreach_lerp_(target, online, cfg.tau)
+                torch._foreach_lerp_(self._target_params, self._online_params, cfg.tau)
         self.num_updates += 1
         return metrics
 
@@ -331,6 +400,9 @@ class MTSAC:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.critic.stacked and TwinCritic.is_separate_state(state["critic"]):  # written with two networks
+            state = {**state, "critic_optimizer": self.critic.stack_separate_optimizer_state(
+                state["critic"], state["critic_optimizer"])}
         self.actor.load_state_dict(state["actor"])
         self.critic.load_state_dict(state["critic"])
         self.critic_target.load_state_dict(state["critic_target"])

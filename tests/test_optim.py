@@ -1,0 +1,92 @@
+"""FusedAdam: torch's fused Adam bit for bit, with its lean step."""
+
+import copy
+
+import pytest
+import torch
+
+from mtrl.optim import FusedAdam, adam
+
+SHAPES = [(4, 8, 8), (4, 8), (3, 2, 8, 1), (5,)]
+
+
+def twins(**options):
+    torch.manual_seed(0)
+    ours = [torch.nn.Parameter(torch.randn(s)) for s in SHAPES]
+    theirs = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    return ours, theirs, FusedAdam(ours, **options), torch.optim.Adam(theirs, fused=True, **options)
+
+
+def step_both(ours, theirs, a, b, skip=()):
+    for i, (p, q) in enumerate(zip(ours, theirs, strict=True)):
+        g = None if i in skip else torch.randn_like(p)
+        p.grad, q.grad = g, (None if g is None else g.clone())
+    a.step()
+    b.step()
+
+
+@pytest.mark.parametrize("options", [{"lr": 3e-4}, {"lr": 1e-2, "betas": (0.5, 0.9), "eps": 1e-6},
+                                     {"lr": 1e-3, "weight_decay": 0.1}, {"lr": 1e-3, "maximize": True}])
+def test_lean_step_is_torchs_fused_adam(options):
+    ours, theirs, a, b = twins(**options)
+    for _ in range(6):
+        step_both(ours, theirs, a, b)
+    assert all(torch.equal(p, q) for p, q in zip(ours, theirs, strict=True))
+    for sa, sb in zip(a.state_dict()["state"].values(), b.state_dict()["state"].values(), strict=True):
+        assert all(torch.equal(sa[k], sb[k]) for k in ("step", "exp_avg", "exp_avg_sq"))
+
+
+def test_missing_gradients_and_loaded_states_follow_torch():
+    """A parameter without a gradient is left alone (torch's rule); a state loaded from torch's Adam continues
+    where it was."""
+    ours, theirs, a, b = twins(lr=1e-3)
+    step_both(ours, theirs, a, b)
+    step_both(ours, theirs, a, b, skip={1})
+    assert all(torch.equal(p, q) for p, q in zip(ours, theirs, strict=True))
+    assert float(a.state[ours[1]]["step"]) == 1
+    a.load_state_dict(copy.deepcopy(b.state_dict()))  # as from a file: loading does not copy the moments
+    for _ in range(3):
+        step_both(ours, theirs, a, b)
+    assert all(torch.equal(p, q) for p, q in zip(ours, theirs, strict=True))
+
+
+def test_adam_is_fused_adam_on_the_cpu():
+    opt = adam([torch.nn.Parameter(torch.zeros(3))], 1e-3, torch.device("cpu"))
+    assert isinstance(opt, FusedAdam) and opt.param_groups[0]["fused"]
+
+
+@pytest.mark.parametrize("torch_adam_first", [False, True])
+def test_step_hooks_run_once_per_step(torch_adam_first):
+    """On torch's first step and on the lean ones alike (also once torch has wrapped Adam's own step)."""
+    if torch_adam_first:
+        torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)
+    ours, _, a, _ = twins(lr=1e-3)
+    calls = []
+    a.register_step_pre_hook(lambda opt, args, kwargs: calls.append("pre"))
+    a.register_step_post_hook(lambda opt, args, kwargs: calls.append("post"))
+    for _ in range(3):
+        for p in ours:
+            p.grad = torch.randn_like(p)
+        a.step()
+    assert calls == ["pre", "post"] * 3
+    assert all(float(s["step"]) == 3 for s in a.state.values())
+
+
+@pytest.mark.parametrize("max_norm", [1e-2, 1e3])
+def test_clip_and_step_with_fused_adam_is_clip_then_adam(max_norm):
+    """With FusedAdam the clip is a division inside Adam's pass; the same steps as torch's clip_grad_norm_ then
+    torch's Adam, on the first step (torch's path) and the later ones (the lean path), up to float rounding."""
+    from mtrl.task_gradients import clip_and_step
+
+    ours, theirs, a, b = twins(lr=1e-2)
+    for _ in range(4):
+        for p, q in zip(ours, theirs, strict=True):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        norm = clip_and_step(a, ours, max_norm)
+        expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, foreach=True)
+        b.step()
+        torch.testing.assert_close(norm, expected)
+        for p, q in zip(ours, theirs, strict=True):
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-6, atol=1e-9)  # the clipped gradients
+            torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
