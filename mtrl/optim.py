@@ -36,13 +36,27 @@ class FusedAdam(torch.optim.Adam):
             return False
         return getattr(self, "grad_scale", None) is None and getattr(self, "found_inf", None) is None
 
-    @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None, *,  # type: ignore[override]
              grad_divisor: Tensor | None = None) -> float | None:
         """One Adam step; with ``grad_divisor`` (a 0-dim float32 tensor on the parameters' device) every gradient
         is first divided by it, in place: on the lean path inside the fused kernel's one pass over the gradients
         (its ``grad_scale``), which is how :func:`~mtrl.task_gradients.clip_and_step` clips."""
-        # torch wraps this method like its own (profiling, step hooks), so both paths below run the hooks once
+        # torch wraps this method like its own (a profiler scope and the step hooks) ...
+        return self.unwrapped_step(closure, grad_divisor=grad_divisor)
+
+    @property
+    def has_step_hooks(self) -> bool:
+        """Whether step hooks are registered (on this optimizer or for all optimizers)."""
+        from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
+
+        return bool(self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
+                    or _global_optimizer_pre_hooks or _global_optimizer_post_hooks)
+
+    @torch.no_grad()
+    def unwrapped_step(self, closure: Callable[[], float] | None = None, *,
+                       grad_divisor: Tensor | None = None) -> float | None:
+        """:meth:`step` without torch's per-call wrapper (about 11 us of profiler scope on the CPU), and so
+        without the step hooks: for callers that checked :attr:`has_step_hooks` (:func:`step`)."""
         group = self.param_groups[0]
         params = group["params"]
         states = [self.state.get(p) for p in params]
@@ -69,6 +83,21 @@ def _unhooked(step: Callable[..., Any]) -> Callable[..., Any]:
     """An optimizer class's ``step`` without the profiling and hook wrapper that torch puts on it once an
     instance exists (``FusedAdam.step`` has its own: hooks must run once)."""
     return step.__wrapped__ if getattr(step, "hooked", False) else step  # type: ignore[attr-defined]
+
+
+def step(optimizer: torch.optim.Optimizer, grad_divisor: Tensor | None = None) -> None:
+    """``optimizer.step()``; a :class:`FusedAdam` without step hooks skips torch's per-call wrapper. With
+    ``grad_divisor`` the gradients are divided by it first (in :class:`FusedAdam`'s fused pass, else in place)."""
+    if isinstance(optimizer, FusedAdam):
+        if optimizer.has_step_hooks:
+            optimizer.step(grad_divisor=grad_divisor)
+        else:
+            optimizer.unwrapped_step(grad_divisor=grad_divisor)
+        return
+    if grad_divisor is not None:
+        torch._foreach_div_([p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None],
+                            grad_divisor)
+    optimizer.step()
 
 
 def adam(params: Iterable[torch.nn.Parameter], lr: float, device: torch.device, eps: float = 1e-8) -> torch.optim.Adam:

@@ -151,7 +151,6 @@ def test_surgery_writes_gradients_in_each_parameters_layout(method):
     torch.manual_seed(0)
     agent = MTSAC(D, A, T, cfg, make_surgery(method, T), make_surgery(method, T))
     batch = filled_buffer().sample(8)
-    agent.critic_optimizer.step = lambda *args, **kwargs: None  # keep the gradients to look at
     agent.update(batch)
     for name, p in agent.critic.named_parameters():
         assert p.grad.stride() == p.stride(), name

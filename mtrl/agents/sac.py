@@ -29,6 +29,7 @@ from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import Params, TaskBatched
 from mtrl.optim import adam
+from mtrl.optim import step as optimizer_step
 from mtrl.replay import Batch
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
@@ -367,7 +368,7 @@ class MTSAC:
             # per-task temperature, loss -log_alpha_t (log_prob_t + H_target): its gradient in closed form (no
             # autograd pass for a (T,) vector)
             self.log_alpha.grad = -(log_prob_mean + self.target_entropy)
-            self.alpha_optimizer.step()
+            optimizer_step(self.alpha_optimizer)
             metrics["actor_loss"] = actor_step.losses
             metrics["actor_grad_norm"] = actor_norm
             metrics["actor_task_weights"] = actor_step.task_weights
