@@ -8,7 +8,8 @@ steps, budget and seed; SB3's agent is built by the baseline arm (:func:`mtrl.ag
   on a replay buffer of random transitions, interleaved rounds, median. SB3 is timed as its training loop calls it
   with ``train_freq=1``: one ``train(gradient_steps=1)`` per update (``sb3-sac``), and also with all updates in one
   call (``sb3-sac-batched``, its per-call overhead amortised). The ratio ``ours / sb3-sac`` is measured in the same
-  process, so the machine's speed cancels.
+  process, so the machine's speed cancels. Ours includes its global gradient-norm clip (``max_grad_norm``; SB3's
+  SAC has none).
 * **Learning curves**: both learners trained through ``mtrl train`` (``agent.name=mtsac`` and
   ``sb3_sac_per_task``) and evaluated with mtrl's protocol every ``eval_every`` steps; success vs steps of both on one
   PNG per run (a panel per env).
