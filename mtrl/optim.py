@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
 
 #: device types with torch's fused Adam kernel that mtrl uses (one kernel over all parameters)
 FUSED_ADAM_DEVICES = ("cpu", "cuda")
@@ -41,14 +42,12 @@ class FusedAdam(torch.optim.Adam):
         """One Adam step; with ``grad_divisor`` (a 0-dim float32 tensor on the parameters' device) every gradient
         is first divided by it, in place: on the lean path inside the fused kernel's one pass over the gradients
         (its ``grad_scale``), which is how :func:`~mtrl.task_gradients.clip_and_step` clips."""
-        # torch wraps this method like its own (a profiler scope and the step hooks) ...
+        # torch wraps this method as it wraps its own optimizers' (a profiler scope and the step hooks)
         return self.unwrapped_step(closure, grad_divisor=grad_divisor)
 
     @property
     def has_step_hooks(self) -> bool:
         """Whether step hooks are registered (on this optimizer or for all optimizers)."""
-        from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
-
         return bool(self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
                     or _global_optimizer_pre_hooks or _global_optimizer_post_hooks)
 
@@ -86,8 +85,8 @@ def _unhooked(step: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def step(optimizer: torch.optim.Optimizer, grad_divisor: Tensor | None = None) -> None:
-    """``optimizer.step()``; a :class:`FusedAdam` without step hooks skips torch's per-call wrapper. With
-    ``grad_divisor`` the gradients are divided by it first (in :class:`FusedAdam`'s fused pass, else in place)."""
+    """``optimizer.step()``; a :class:`FusedAdam` without step hooks skips torch's per-call wrapper.
+    ``grad_divisor`` (see :meth:`FusedAdam.step`) needs a :class:`FusedAdam`."""
     if isinstance(optimizer, FusedAdam):
         if optimizer.has_step_hooks:
             optimizer.step(grad_divisor=grad_divisor)
@@ -95,8 +94,7 @@ def step(optimizer: torch.optim.Optimizer, grad_divisor: Tensor | None = None) -
             optimizer.unwrapped_step(grad_divisor=grad_divisor)
         return
     if grad_divisor is not None:
-        torch._foreach_div_([p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None],
-                            grad_divisor)
+        raise TypeError(f"grad_divisor needs a FusedAdam, got {type(optimizer).__name__}")
     optimizer.step()
 
 

@@ -295,7 +295,7 @@ def clip_and_step(
     kernels, with the same numbers as ``clip_grad_norm_(foreach=True)``."""
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
-        optimizer.step()
+        optimizer_step(optimizer)
         return torch.zeros((), device=params[0].device if params else None)
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     if max_grad_norm > 0 and isinstance(optimizer, FusedAdam):

@@ -90,3 +90,9 @@ def test_clip_and_step_with_fused_adam_is_clip_then_adam(max_norm):
         for p, q in zip(ours, theirs, strict=True):
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-6, atol=1e-9)  # the clipped gradients
             torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+def test_a_gradient_divisor_needs_fused_adam():
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    with pytest.raises(TypeError, match="grad_divisor needs a FusedAdam, got SGD"):
+        step(sgd, torch.tensor(2.0))

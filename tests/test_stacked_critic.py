@@ -4,7 +4,7 @@ import io
 
 import pytest
 import torch
-from test_task_gradients import filled_buffer  # T=3 tasks, D=7, A=2 as here
+from test_task_gradients import filled_buffer, paired_updates  # T=3 tasks, D=7, A=2 as here
 
 from mtrl.agents.sac import MTSAC, SACConfig, TwinCritic
 from mtrl.nets.network import NetConfig, TaskConditionedNet
@@ -83,15 +83,6 @@ def saved_and_loaded(state):
     torch.save(state, file)
     file.seek(0)
     return torch.load(file, weights_only=False)
-
-
-def paired_updates(first, second, buffer, steps):
-    for i in range(steps):
-        batch = buffer.sample(16)
-        torch.manual_seed(100 + i)
-        a = first.update(batch)
-        torch.manual_seed(100 + i)
-        yield a, second.update(batch)
 
 
 @pytest.mark.parametrize("method", ["mean", "pcgrad"])
