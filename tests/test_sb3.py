@@ -225,3 +225,23 @@ def test_wrapped_policy_acts_as_the_mtrl_agent(tiny_run):
         np.testing.assert_allclose(single, expected[task, 0].numpy(), rtol=0, atol=1e-6)
     sampled, _ = policy.predict(obs[1].numpy(), deterministic=False)
     assert sampled.shape == (5, 2) and np.all(np.abs(sampled) <= 1.0)
+
+
+def test_bench_sb3_reports_paired_per_round_ratios(tmp_path):
+    """`mtrl bench sb3 --no-curves` on tiny networks: one row per learner, each learner's ratio the median of its
+    per-round ratios to SB3's per-step update (so SB3's own row is exactly 1), inside the rounds' range."""
+    from mtrl.bench.sb3 import run
+
+    lines: list[str] = []
+    summary = run(envs=("synthetic",), hidden=[8], iters=2, rounds=3, curves=False, out=tmp_path, emit=lines.append)
+    rows = {t.learner: t for t in summary["timings"]}
+    assert set(rows) == {"mtsac", "sb3-sac", "sb3-sac-batched"}
+    assert rows["sb3-sac"].x_sb3 == 1.0 and rows["sb3-sac"].x_sb3_range == (1.0, 1.0)
+    for t in rows.values():
+        low, high = t.x_sb3_range
+        assert t.ms_per_update > 0 and 0 < low <= t.x_sb3 <= high, t
+        assert t.hidden == [8] and t.batch == 256
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert {r["learner"] for r in records if r["bench"] == "sb3-update"} == set(rows)
+    assert any("rounds' range" in line for line in lines)
+    assert (next(tmp_path.iterdir()) / "results.jsonl").read_text().count("sb3-update") == 3

@@ -43,8 +43,9 @@ class UpdateTiming:
 
     env: str
     learner: str  # mtsac | sb3-sac (one train() call per update) | sb3-sac-batched (one call for all)
-    ms_per_update: float
-    x_sb3: float  # this time / sb3-sac's time (ours <= 0.7 is the target)
+    ms_per_update: float  # median over the rounds
+    x_sb3: float  # median over the rounds of this time / sb3-sac's time in the same round (ours <= 0.7: target)
+    x_sb3_range: tuple[float, float]  # the lowest and highest of those per-round ratios
     batch: int
     hidden: list[int]
     threads: int
@@ -81,8 +82,10 @@ def bench_config(env: str, batch: int, hidden: Sequence[int] | None, overrides: 
     return load_config(ROOT / path, [*items, *overrides])
 
 
-def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, float]:
-    """Median seconds per update of MTSAC (T=1) and SB3's SAC, both built from ``cfg``, on the same random data."""
+def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per update of MTSAC (T=1) and SB3's SAC, both built from ``cfg``, on the same random data: one
+    figure per round for each learner (the learners take turns within a round, so a round's figures saw the
+    same machine state)."""
     from envs.single_task import make_single_task_env
     from mtrl.agents.sb3_baseline import build_model, make_task_vec_env
     from mtrl.bench.timing import time_updates as time_mtsac
@@ -137,7 +140,7 @@ def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, float]:
         for name, case in cases.items():
             times[name].append(case(iters))
     env.close()
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
 def train_curve(cfg: RunConfig, learner: str, run_dir: Path) -> Curve:
@@ -194,7 +197,8 @@ def run(envs: Sequence[str] = ("reach-v3", "synthetic"), batch: int = 256, hidde
         envs: ``reach-v3`` and/or ``synthetic``.
         batch: batch size of both (SB3's default is 256).
         hidden: hidden sizes of every network (default: the env's config: 3x400 for reach-v3, 2x64 synthetic).
-        iters, rounds: updates per timed round; interleaved rounds (median reported).
+        iters, rounds: updates per timed round; interleaved rounds (medians reported, the ratio as the median
+            of the per-round ratios, with their range).
         steps: Meta-World training budget per learner (None: the config's 500k).
         synthetic_steps: synthetic budget (None: the config's 4000).
         eval_every: steps between evaluations (default: a quarter of the budget).
@@ -213,10 +217,12 @@ def run(envs: Sequence[str] = ("reach-v3", "synthetic"), batch: int = 256, hidde
     for env in envs:
         cfg = bench_config(env, batch, hidden, overrides)
         sizes = list(cfg.agent.sac.actor.hidden_sizes)
-        medians = time_updates(cfg, iters, rounds)
-        for learner, seconds in medians.items():
-            timings.append(UpdateTiming(env, learner, 1000 * seconds, seconds / medians["sb3-sac"], batch, sizes,
-                                        torch.get_num_threads()))
+        per_round = time_updates(cfg, iters, rounds)
+        for learner, seconds in per_round.items():
+            # paired: each round's ratio cancels the machine's drift between rounds (shared hosts drift by 10-30%)
+            ratios = [ours / theirs for ours, theirs in zip(seconds, per_round["sb3-sac"], strict=True)]
+            timings.append(UpdateTiming(env, learner, 1000 * statistics.median(seconds), statistics.median(ratios),
+                                        (min(ratios), max(ratios)), batch, sizes, torch.get_num_threads()))
         if curves:
             budget = steps if env != "synthetic" else synthetic_steps
             budget = budget or cfg.train.total_steps_per_task
@@ -232,9 +238,11 @@ def run(envs: Sequence[str] = ("reach-v3", "synthetic"), batch: int = 256, hidde
 
     emit(f"\nupdate time, CPU, batch {batch}, {torch.get_num_threads()} torch threads (median of {rounds} rounds "
          f"x {iters} updates)")
-    emit(f"{'env':<10} {'learner':<16} {'hidden':<16} {'ms/update':>10} {'x sb3-sac':>10}")
+    emit(f"{'env':<10} {'learner':<16} {'hidden':<16} {'ms/update':>10} {'x sb3-sac':>10}  rounds' range")
     for t in timings:
-        emit(f"{t.env:<10} {t.learner:<16} {str(t.hidden):<16} {t.ms_per_update:10.2f} {t.x_sb3:10.2f}")
+        low, high = t.x_sb3_range
+        emit(f"{t.env:<10} {t.learner:<16} {str(t.hidden):<16} {t.ms_per_update:10.2f} {t.x_sb3:10.2f}  "
+             f"{low:.2f}-{high:.2f}")
     if results:
         emit("\nlearning (mtrl evaluation protocol)")
         emit(f"{'env':<10} {'learner':<10} {'steps':>8} {'success':>8} {'train s':>8}  curve (step: success)")
