@@ -1,4 +1,4 @@
-"""FusedAdam: torch's fused Adam bit for bit, with its lean step."""
+"""FusedAdam: torch's fused Adam bit for bit, with its lean step; clip_and_step with it and with other optimizers."""
 
 import copy
 
@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mtrl.optim import FusedAdam, adam, step
+from mtrl.task_gradients import clip_and_step
 
 SHAPES = [(4, 8, 8), (4, 8), (3, 2, 8, 1), (5,)]
 
@@ -76,8 +77,6 @@ def test_step_hooks_run_once_per_step(torch_adam_first):
 def test_clip_and_step_with_fused_adam_is_clip_then_adam(max_norm):
     """With FusedAdam the clip is a division inside Adam's pass; the same steps as torch's clip_grad_norm_ then
     torch's Adam, on the first step (torch's path) and the later ones (the lean path), up to float rounding."""
-    from mtrl.task_gradients import clip_and_step
-
     ours, theirs, a, b = twins(lr=1e-2)
     for _ in range(4):
         for p, q in zip(ours, theirs, strict=True):
@@ -90,6 +89,25 @@ def test_clip_and_step_with_fused_adam_is_clip_then_adam(max_norm):
         for p, q in zip(ours, theirs, strict=True):
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-6, atol=1e-9)  # the clipped gradients
             torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("max_norm", [1e-3, 1.0, 1e3, 0.0])
+def test_clip_and_step_is_torchs_gradient_clipping(max_norm):
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(s)) for s in [(3, 4), (7,), (40, 40)]]
+    reference = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    for p, q in zip(params, reference, strict=True):
+        p.grad = torch.randn_like(p)
+        q.grad = p.grad.clone()
+    if max_norm > 0:
+        expected = torch.nn.utils.clip_grad_norm_(reference, max_norm, foreach=True)
+    else:
+        expected = torch.linalg.vector_norm(torch.stack([q.grad.norm() for q in reference]))
+    norm = clip_and_step(torch.optim.SGD(params, lr=0.0), params, max_norm)
+    torch.testing.assert_close(norm, expected, rtol=0, atol=1e-6 if max_norm <= 0 else 0)
+    for p, q in zip(params, reference, strict=True):
+        assert torch.equal(p.grad, q.grad)
+
 
 
 def test_a_gradient_divisor_needs_fused_adam():

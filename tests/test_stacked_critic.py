@@ -11,7 +11,6 @@ from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import TaskBatched
 from mtrl.surgery import make_surgery
-from mtrl.task_gradients import clip_and_step
 
 T, D, A = 3, 7, 2
 ARCHITECTURES = [("none", "per_task"), ("onehot", "shared"), ("embedding", "per_task"), ("embedding", "shared")]
@@ -145,21 +144,3 @@ def test_surgery_writes_gradients_in_each_parameters_layout(method):
     agent.update(batch)
     for name, p in agent.critic.named_parameters():
         assert p.grad.stride() == p.stride(), name
-
-
-@pytest.mark.parametrize("max_norm", [1e-3, 1.0, 1e3, 0.0])
-def test_clip_and_step_is_torchs_gradient_clipping(max_norm):
-    torch.manual_seed(0)
-    params = [torch.nn.Parameter(torch.randn(s)) for s in [(3, 4), (7,), (40, 40)]]
-    reference = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    for p, q in zip(params, reference, strict=True):
-        p.grad = torch.randn_like(p)
-        q.grad = p.grad.clone()
-    if max_norm > 0:
-        expected = torch.nn.utils.clip_grad_norm_(reference, max_norm, foreach=True)
-    else:
-        expected = torch.linalg.vector_norm(torch.stack([q.grad.norm() for q in reference]))
-    norm = clip_and_step(torch.optim.SGD(params, lr=0.0), params, max_norm)
-    torch.testing.assert_close(norm, expected, rtol=0, atol=1e-6 if max_norm <= 0 else 0)
-    for p, q in zip(params, reference, strict=True):
-        assert torch.equal(p.grad, q.grad)
