@@ -3,6 +3,11 @@
 Storage is shaped by task, ``(T, capacity, ...)``, so every sampled batch holds exactly ``batch_size_per_task``
 transitions of every task and per-task losses always exist. Adding and sampling are pure tensor ops on the
 device (no host round-trips); sampling draws from the global torch RNG, which checkpoints save and restore.
+
+A transition's fields lie side by side in one row of a single ``(T, capacity, F)`` tensor (``F = 2 obs_dim +
+action_dim + 2``), so a sample is one row gather (``index_select``) instead of one advanced-indexing gather per
+field: on the CPU 3-7x faster than five separate gathers (``scripts/bench_replay.py``), and on a GPU one kernel
+instead of five. The fields (``obs``, ``action``, ...) are views of that tensor, and so are a batch's.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from torch import Tensor
 
 @dataclass
 class Batch:
-    """A task-stratified batch; every field has a leading ``(T, B)``.
+    """A task-stratified batch; every field has a leading ``(T, B)``. From :meth:`TaskReplayBuffer.sample` the
+    fields are views of one gathered ``(T, B, F)`` tensor (not contiguous; ``reshape``, not ``view``).
 
     Attributes:
         obs: ``(T, B, obs_dim)``
@@ -54,14 +60,19 @@ class TaskReplayBuffer:
         self.capacity = capacity_per_task
         self.device = torch.device(device)
         T, C = num_tasks, capacity_per_task
-        self.obs = torch.zeros(T, C, obs_dim, device=self.device)
-        self.action = torch.zeros(T, C, action_dim, device=self.device)
-        self.reward = torch.zeros(T, C, device=self.device)
-        self.next_obs = torch.zeros(T, C, obs_dim, device=self.device)
-        self.terminated = torch.zeros(T, C, device=self.device)
+        self.obs_dim, self.action_dim = obs_dim, action_dim
+        #: every transition as one row ``[obs | action | reward | next_obs | terminated]``
+        self._rows = torch.zeros(T, C, 2 * obs_dim + action_dim + 2, device=self.device)
+        self._row_offsets = (torch.arange(T, device=self.device) * C)[:, None]  # task t's rows start at t * C
+        (self.obs, self.action, self.reward, self.next_obs, self.terminated) = self._split(self._rows)
         # host-side counters: every task receives the same number of transitions per step, so one pointer serves
         self.pos = 0
         self.size = 0
+
+    def _split(self, rows: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """The five field views of ``rows (..., F)``: obs, action, reward, next_obs, terminated."""
+        o, a = self.obs_dim, self.action_dim
+        return rows[..., :o], rows[..., o:o + a], rows[..., o + a], rows[..., o + a + 1:2 * o + a + 1], rows[..., -1]
 
     def __len__(self) -> int:
         """Transitions stored per task."""
@@ -74,11 +85,8 @@ class TaskReplayBuffer:
         if n > self.capacity:
             raise ValueError(f"adding {n} transitions per task exceeds capacity {self.capacity}")
         idx = (torch.arange(n, device=self.device) + self.pos) % self.capacity
-        self.obs[:, idx] = obs.to(self.device, torch.float32)
-        self.action[:, idx] = action.to(self.device, torch.float32)
-        self.reward[:, idx] = reward.to(self.device, torch.float32)
-        self.next_obs[:, idx] = next_obs.to(self.device, torch.float32)
-        self.terminated[:, idx] = terminated.to(self.device, torch.float32)
+        fields = [obs, action, reward.unsqueeze(-1), next_obs, terminated.unsqueeze(-1)]
+        self._rows[:, idx] = torch.cat([f.to(self.device, torch.float32) for f in fields], dim=-1)
         self.pos = (self.pos + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 
@@ -89,14 +97,9 @@ class TaskReplayBuffer:
         idx = torch.randint(
             0, self.size, (self.num_tasks, batch_size_per_task), device=self.device, generator=generator
         )
-        rows = torch.arange(self.num_tasks, device=self.device)[:, None]
-        return Batch(
-            obs=self.obs[rows, idx],
-            action=self.action[rows, idx],
-            reward=self.reward[rows, idx],
-            next_obs=self.next_obs[rows, idx],
-            terminated=self.terminated[rows, idx],
-        )
+        flat = self._rows.view(-1, self._rows.shape[-1])  # (T * C, F)
+        rows = flat.index_select(0, (idx + self._row_offsets).view(-1)).view(*idx.shape, -1)  # (T, B, F)
+        return Batch(*self._split(rows))
 
     def state_dict(self) -> dict[str, Any]:
         """The stored transitions (only the filled part) and the pointers."""

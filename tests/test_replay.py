@@ -44,3 +44,22 @@ def test_state_dict_round_trip_and_capacity_mismatch():
 def test_sampling_empty_buffer_is_an_error():
     with pytest.raises(RuntimeError, match="empty"):
         TaskReplayBuffer(2, 4, 1, 1, "cpu").sample(2)
+
+
+def test_added_fields_read_back_and_samples_are_each_tasks_rows():
+    T, E, od, ad = 3, 6, 5, 2
+    g = torch.Generator().manual_seed(0)
+    fields = {"obs": torch.randn(T, E, od, generator=g), "action": torch.randn(T, E, ad, generator=g),
+              "reward": torch.randn(T, E, generator=g), "next_obs": torch.randn(T, E, od, generator=g),
+              "terminated": (torch.rand(T, E, generator=g) < 0.5).float()}
+    buf = TaskReplayBuffer(T, 10, od, ad, "cpu")
+    buf.add(**fields)
+    for name, value in fields.items():  # every field comes back whole and in its own place
+        assert torch.equal(getattr(buf, name)[:, :E], value), name
+    torch.manual_seed(5)
+    batch = buf.sample(9)
+    torch.manual_seed(5)
+    idx = torch.randint(0, E, (T, 9))  # the same draw as sample's
+    for name, value in fields.items():
+        expected = value[torch.arange(T)[:, None], idx]
+        assert getattr(batch, name).shape == expected.shape and torch.equal(getattr(batch, name), expected), name

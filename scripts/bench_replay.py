@@ -1,0 +1,122 @@
+"""Replay sampling: mtrl's packed rows against one tensor per field, as a ratio in the same run.
+
+mtrl's :class:`~mtrl.replay.TaskReplayBuffer` keeps a transition's fields side by side in one row of a
+``(T, capacity, F)`` tensor, so a task-stratified sample is a single ``index_select`` of rows. The baseline here is
+the common layout (and mtrl's before it): five tensors, ``obs``, ``action``, ``reward``, ``next_obs`` and
+``terminated``, each gathered with advanced indexing ``field[rows, idx]``. Both buffers hold the same random data
+and draw the same indices; the script checks that the batches are equal, then times ``sample`` in interleaved
+rounds and reports the medians and the ratio packed / per-field. Sizes: Meta-World's 39 observation and 4 action
+numbers; ``T=1`` with SB3's batch of 256 and a 1M buffer, MT10 and MT50 with the configs' capacities and batch 128
+per task.
+
+    python scripts/bench_replay.py                  # CPU
+    python scripts/bench_replay.py --device cuda    # GPU (synchronised around each timing round)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+
+from mtrl.replay import Batch, TaskReplayBuffer
+
+OBS_DIM, ACTION_DIM = 39, 4  # Meta-World
+#: (tasks, capacity per task, batch per task): SB3-sized single task, configs/mt10_mtsac.yaml, configs/mt50_mtsac.yaml
+SIZES = ((1, 1_000_000, 256), (10, 200_000, 128), (50, 100_000, 128))
+
+
+class FieldwiseBuffer:
+    """The baseline: one ``(T, capacity, ...)`` tensor per field, sampled by advanced indexing."""
+
+    def __init__(self, packed: TaskReplayBuffer) -> None:
+        self.size = packed.size
+        self.num_tasks = packed.num_tasks
+        self.fields = [f.contiguous() for f in (packed.obs, packed.action, packed.reward, packed.next_obs,
+                                                 packed.terminated)]
+
+    def sample(self, batch_size_per_task: int) -> Batch:
+        device = self.fields[0].device
+        idx = torch.randint(0, self.size, (self.num_tasks, batch_size_per_task), device=device)
+        rows = torch.arange(self.num_tasks, device=device)[:, None]
+        return Batch(*(f[rows, idx] for f in self.fields))
+
+
+def filled_buffer(T: int, capacity: int, device: torch.device) -> TaskReplayBuffer:
+    buffer = TaskReplayBuffer(T, capacity, OBS_DIM, ACTION_DIM, device)
+    chunk = min(capacity, 50_000)
+    for _ in range(capacity // chunk):
+        buffer.add(torch.randn(T, chunk, OBS_DIM), torch.rand(T, chunk, ACTION_DIM) * 2 - 1, torch.rand(T, chunk),
+                   torch.randn(T, chunk, OBS_DIM), (torch.rand(T, chunk) < 0.01).float())
+    return buffer
+
+
+def same_batches(a: Batch, b: Batch) -> bool:
+    fields = ("obs", "action", "reward", "next_obs", "terminated")
+    return all(torch.equal(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+def time_samples(sample: Callable[[int], Batch], batch: int, iters: int, device: torch.device) -> float:
+    """Seconds per ``sample(batch)``, averaged over ``iters`` calls."""
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    sync()
+    start = time.perf_counter()
+    for _ in range(iters):
+        sample(batch)
+    sync()
+    return (time.perf_counter() - start) / iters
+
+
+def run(sizes: Sequence[tuple[int, int, int]] = SIZES, iters: int = 100, rounds: int = 9,
+        device: str = "cpu") -> list[dict]:
+    """Time both layouts for each ``(T, capacity, batch)``; prints a table and one JSON line per size."""
+    torch_device = torch.device(device)
+    rows: list[dict] = []
+    print(f"replay sampling, {torch_device} (median of {rounds} rounds x {iters} samples)")
+    print(f"{'T':>3} {'capacity':>10} {'batch':>6} {'per-field us':>13} {'packed us':>10} {'x per-field':>12}")
+    for T, capacity, batch in sizes:
+        torch.manual_seed(0)
+        packed = filled_buffer(T, capacity, torch_device)
+        fieldwise = FieldwiseBuffer(packed)
+        torch.manual_seed(1)
+        a = packed.sample(batch)
+        torch.manual_seed(1)
+        if not same_batches(a, fieldwise.sample(batch)):
+            raise RuntimeError(f"the layouts sampled different batches at T={T}")
+        times: dict[str, list[float]] = {"per-field": [], "packed": []}
+        for _ in range(rounds):
+            times["per-field"].append(time_samples(fieldwise.sample, batch, iters, torch_device))
+            times["packed"].append(time_samples(packed.sample, batch, iters, torch_device))
+        ratios = [p / f for p, f in zip(times["packed"], times["per-field"], strict=True)]
+        row = {"bench": "replay-sample", "num_tasks": T, "capacity_per_task": capacity, "batch_per_task": batch,
+               "per_field_us": 1e6 * statistics.median(times["per-field"]),
+               "packed_us": 1e6 * statistics.median(times["packed"]), "x_per_field": statistics.median(ratios),
+               "device": str(torch_device)}
+        rows.append(row)
+        print(f"{T:>3} {capacity:>10,} {batch:>6} {row['per_field_us']:13.1f} {row['packed_us']:10.1f} "
+              f"{row['x_per_field']:12.2f}")
+        del packed, fieldwise
+    for row in rows:
+        print(json.dumps(row))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=100, help="samples per timing round")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved timing rounds (the median is reported)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    args = parser.parse_args(argv)
+    run(SIZES, args.iters, args.rounds, args.device)
+
+
+if __name__ == "__main__":
+    main()
