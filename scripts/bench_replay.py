@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from collections.abc import Callable, Sequence
 
 import torch
 
+from mtrl.bench.timing import seconds_per_call
 from mtrl.replay import Batch, TaskReplayBuffer
 
 OBS_DIM, ACTION_DIM = 39, 4  # Meta-World
@@ -60,19 +60,14 @@ def same_batches(a: Batch, b: Batch) -> bool:
     return all(torch.equal(getattr(a, f), getattr(b, f)) for f in fields)
 
 
-def time_samples(sample: Callable[[int], Batch], batch: int, iters: int, device: torch.device) -> float:
-    """Seconds per ``sample(batch)``, averaged over ``iters`` calls."""
-
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    sync()
-    start = time.perf_counter()
-    for _ in range(iters):
-        sample(batch)
-    sync()
-    return (time.perf_counter() - start) / iters
+def time_layouts(samplers: dict[str, Callable[[int], Batch]], batch: int, iters: int, rounds: int,
+                 device: torch.device) -> dict[str, list[float]]:
+    """Seconds per ``sample(batch)`` of each sampler, one figure per interleaved round."""
+    times: dict[str, list[float]] = {name: [] for name in samplers}
+    for _ in range(rounds):
+        for name, sample in samplers.items():
+            times[name].append(seconds_per_call(lambda sample=sample: sample(batch), iters, device))
+    return times
 
 
 def run(sizes: Sequence[tuple[int, int, int]] = SIZES, iters: int = 100, rounds: int = 9,
@@ -91,10 +86,8 @@ def run(sizes: Sequence[tuple[int, int, int]] = SIZES, iters: int = 100, rounds:
         torch.manual_seed(1)
         if not same_batches(a, fieldwise.sample(batch)):
             raise RuntimeError(f"the layouts sampled different batches at T={T}")
-        times: dict[str, list[float]] = {"per-field": [], "packed": []}
-        for _ in range(rounds):
-            times["per-field"].append(time_samples(fieldwise.sample, batch, iters, torch_device))
-            times["packed"].append(time_samples(packed.sample, batch, iters, torch_device))
+        times = time_layouts({"per-field": fieldwise.sample, "packed": packed.sample}, batch, iters, rounds,
+                             torch_device)
         ratios = [p / f for p, f in zip(times["packed"], times["per-field"], strict=True)]
         row = {"bench": "replay-sample", "num_tasks": T, "capacity_per_task": capacity, "batch_per_task": batch,
                "per_field_us": 1e6 * statistics.median(times["per-field"]),
@@ -103,7 +96,6 @@ def run(sizes: Sequence[tuple[int, int, int]] = SIZES, iters: int = 100, rounds:
         rows.append(row)
         print(f"{T:>3} {capacity:>10,} {batch:>6} {row['per_field_us']:13.1f} {row['packed_us']:10.1f} "
               f"{row['x_per_field']:12.2f}")
-        del packed, fieldwise
     for row in rows:
         print(json.dumps(row))
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -10,9 +11,9 @@ from mtrl.agents.sac import MTSAC
 from mtrl.replay import TaskReplayBuffer
 
 
-def time_updates(agent: MTSAC, buffer: TaskReplayBuffer, batch: int, iters: int, device: torch.device) -> float:
-    """Seconds per ``agent.update`` on fresh ``(T, batch)`` samples, averaged over ``iters`` updates (CUDA work is
-    synchronised before the clock starts and stops)."""
+def seconds_per_call(fn: Callable[[], object], iters: int, device: torch.device) -> float:
+    """Seconds per ``fn()``, averaged over ``iters`` calls (CUDA work is synchronised before the clock starts and
+    stops)."""
 
     def sync() -> None:
         if device.type == "cuda":
@@ -21,6 +22,11 @@ def time_updates(agent: MTSAC, buffer: TaskReplayBuffer, batch: int, iters: int,
     sync()
     start = time.perf_counter()
     for _ in range(iters):
-        agent.update(buffer.sample(batch))
+        fn()
     sync()
     return (time.perf_counter() - start) / iters
+
+
+def time_updates(agent: MTSAC, buffer: TaskReplayBuffer, batch: int, iters: int, device: torch.device) -> float:
+    """Seconds per ``agent.update`` on fresh ``(T, batch)`` samples, averaged over ``iters`` updates."""
+    return seconds_per_call(lambda: agent.update(buffer.sample(batch)), iters, device)
