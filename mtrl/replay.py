@@ -84,6 +84,13 @@ class TaskReplayBuffer:
         n = obs.shape[1]
         if n > self.capacity:
             raise ValueError(f"adding {n} transitions per task exceeds capacity {self.capacity}")
+        lead = (self.num_tasks, n)
+        expected = {"obs": (*lead, self.obs_dim), "action": (*lead, self.action_dim), "reward": lead,
+                    "next_obs": (*lead, self.obs_dim), "terminated": lead}
+        given = {"obs": obs, "action": action, "reward": reward, "next_obs": next_obs, "terminated": terminated}
+        for name, shape in expected.items():
+            if tuple(given[name].shape) != shape:
+                raise ValueError(f"replay add: {name} has shape {tuple(given[name].shape)}, expected {shape}")
         idx = (torch.arange(n, device=self.device) + self.pos) % self.capacity
         fields = [obs, action, reward.unsqueeze(-1), next_obs, terminated.unsqueeze(-1)]
         self._rows[:, idx] = torch.cat([f.to(self.device, torch.float32) for f in fields], dim=-1)

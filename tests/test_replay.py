@@ -63,3 +63,11 @@ def test_added_fields_read_back_and_samples_are_each_tasks_rows():
     for name, value in fields.items():
         expected = value[torch.arange(T)[:, None], idx]
         assert getattr(batch, name).shape == expected.shape and torch.equal(getattr(batch, name), expected), name
+
+
+def test_add_with_a_misshapen_field_names_it():
+    buf = TaskReplayBuffer(2, 8, 3, 1, "cpu")
+    with pytest.raises(ValueError, match=r"reward has shape \(2, 4, 1\), expected \(2, 4\)"):
+        buf.add(torch.zeros(2, 4, 3), torch.zeros(2, 4, 1), torch.zeros(2, 4, 1), torch.zeros(2, 4, 3),
+                torch.zeros(2, 4))
+    assert len(buf) == 0  # nothing was stored
