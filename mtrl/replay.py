@@ -49,8 +49,6 @@ class TaskReplayBuffer:
         device: where the storage lives.
     """
 
-    _FIELDS = ("obs", "action", "reward", "next_obs", "terminated")
-
     def __init__(
         self, num_tasks: int, capacity_per_task: int, obs_dim: int, action_dim: int, device: torch.device | str
     ) -> None:
@@ -60,19 +58,21 @@ class TaskReplayBuffer:
         self.capacity = capacity_per_task
         self.device = torch.device(device)
         T, C = num_tasks, capacity_per_task
-        self.obs_dim, self.action_dim = obs_dim, action_dim
+        #: the fields in row order with their feature widths (None: one number per transition, no feature axis)
+        self._widths: dict[str, int | None] = {"obs": obs_dim, "action": action_dim, "reward": None,
+                                               "next_obs": obs_dim, "terminated": None}
         #: every transition as one row ``[obs | action | reward | next_obs | terminated]``
-        self._rows = torch.zeros(T, C, 2 * obs_dim + action_dim + 2, device=self.device)
+        self._rows = torch.zeros(T, C, sum(w or 1 for w in self._widths.values()), device=self.device)
         self._row_offsets = (torch.arange(T, device=self.device) * C)[:, None]  # task t's rows start at t * C
         (self.obs, self.action, self.reward, self.next_obs, self.terminated) = self._split(self._rows)
         # host-side counters: every task receives the same number of transitions per step, so one pointer serves
         self.pos = 0
         self.size = 0
 
-    def _split(self, rows: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    def _split(self, rows: Tensor) -> tuple[Tensor, ...]:
         """The five field views of ``rows (..., F)``: obs, action, reward, next_obs, terminated."""
-        o, a = self.obs_dim, self.action_dim
-        return rows[..., :o], rows[..., o:o + a], rows[..., o + a], rows[..., o + a + 1:2 * o + a + 1], rows[..., -1]
+        parts = rows.split([w or 1 for w in self._widths.values()], dim=-1)
+        return tuple(p.squeeze(-1) if w is None else p for p, w in zip(parts, self._widths.values(), strict=True))
 
     def __len__(self) -> int:
         """Transitions stored per task."""
@@ -84,16 +84,15 @@ class TaskReplayBuffer:
         n = obs.shape[1]
         if n > self.capacity:
             raise ValueError(f"adding {n} transitions per task exceeds capacity {self.capacity}")
-        lead = (self.num_tasks, n)
-        expected = {"obs": (*lead, self.obs_dim), "action": (*lead, self.action_dim), "reward": lead,
-                    "next_obs": (*lead, self.obs_dim), "terminated": lead}
         given = {"obs": obs, "action": action, "reward": reward, "next_obs": next_obs, "terminated": terminated}
-        for name, shape in expected.items():
+        parts = []
+        for name, width in self._widths.items():
+            shape = (self.num_tasks, n) if width is None else (self.num_tasks, n, width)
             if tuple(given[name].shape) != shape:
                 raise ValueError(f"replay add: {name} has shape {tuple(given[name].shape)}, expected {shape}")
+            parts.append(given[name].to(self.device, torch.float32).reshape(self.num_tasks, n, width or 1))
         idx = (torch.arange(n, device=self.device) + self.pos) % self.capacity
-        fields = [obs, action, reward.unsqueeze(-1), next_obs, terminated.unsqueeze(-1)]
-        self._rows[:, idx] = torch.cat([f.to(self.device, torch.float32) for f in fields], dim=-1)
+        self._rows[:, idx] = torch.cat(parts, dim=-1)
         self.pos = (self.pos + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 
@@ -111,7 +110,7 @@ class TaskReplayBuffer:
     def state_dict(self) -> dict[str, Any]:
         """The stored transitions (only the filled part) and the pointers."""
         state: dict[str, Any] = {"pos": self.pos, "size": self.size, "capacity": self.capacity}
-        for name in self._FIELDS:
+        for name in self._widths:
             state[name] = getattr(self, name)[:, : self.size].clone()
         return state
 
@@ -121,7 +120,7 @@ class TaskReplayBuffer:
                 f"replay buffer capacity mismatch: checkpoint has {state['capacity']}, config has {self.capacity}"
             )
         size = state["size"]
-        for name in self._FIELDS:
+        for name in self._widths:
             stored = state[name]
             target = getattr(self, name)
             if stored.shape[0] != target.shape[0] or stored.shape[2:] != target.shape[2:]:

@@ -16,6 +16,7 @@ per task.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from mtrl.bench.timing import seconds_per_call
 from mtrl.replay import Batch, TaskReplayBuffer
 
 OBS_DIM, ACTION_DIM = 39, 4  # Meta-World
+FIELDS = [f.name for f in dataclasses.fields(Batch)]  # obs, action, reward, next_obs, terminated
 #: (tasks, capacity per task, batch per task): SB3-sized single task, configs/mt10_mtsac.yaml, configs/mt50_mtsac.yaml
 SIZES = ((1, 1_000_000, 256), (10, 200_000, 128), (50, 100_000, 128))
 
@@ -36,8 +38,7 @@ class FieldwiseBuffer:
     def __init__(self, packed: TaskReplayBuffer) -> None:
         self.size = packed.size
         self.num_tasks = packed.num_tasks
-        self.fields = [f.contiguous() for f in (packed.obs, packed.action, packed.reward, packed.next_obs,
-                                                 packed.terminated)]
+        self.fields = [getattr(packed, name).contiguous() for name in FIELDS]
 
     def sample(self, batch_size_per_task: int) -> Batch:
         device = self.fields[0].device
@@ -56,8 +57,7 @@ def filled_buffer(T: int, capacity: int, device: torch.device) -> TaskReplayBuff
 
 
 def same_batches(a: Batch, b: Batch) -> bool:
-    fields = ("obs", "action", "reward", "next_obs", "terminated")
-    return all(torch.equal(getattr(a, f), getattr(b, f)) for f in fields)
+    return all(torch.equal(getattr(a, name), getattr(b, name)) for name in FIELDS)
 
 
 def time_layouts(samplers: dict[str, Callable[[int], Batch]], batch: int, iters: int, rounds: int,

@@ -109,7 +109,6 @@ def test_clip_and_step_is_torchs_gradient_clipping(max_norm):
         assert torch.equal(p.grad, q.grad)
 
 
-
 def test_a_gradient_divisor_needs_fused_adam():
     sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
     with pytest.raises(TypeError, match="grad_divisor needs a FusedAdam, got SGD"):
