@@ -26,7 +26,8 @@ from torch import Tensor
 
 from envs._checks import check_goal_indices, check_identity, check_mask
 from envs.base import EnvInfo, MultiTaskVectorEnv, StepResult
-from envs.warp_metaworld.sim import STATE_FIELDS, WarpTaskSim
+from envs.warp_metaworld.reference import STATE_FIELDS
+from envs.warp_metaworld.sim import WarpTaskSim
 
 NUM_GOALS = 50
 OBS_DIM, ACTION_DIM, CURRENT_DIM = 39, 4, 18

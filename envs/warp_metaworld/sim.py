@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from envs.warp_metaworld.reference import STATE_FIELDS  # the simulator state the reference exports per goal
+
 # metaworld's SawyerMocapBase.reset_mocap_welds writes these 11 numbers into every weld's eq_data after compiling
 # the XML (MuJoCo >= 3.13 has a 12th number, which keeps its compiled default)
 METAWORLD_WELD = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 5.0])
 _MOCAP_QUAT = (1.0, 0.0, 1.0, 0.0)
-STATE_FIELDS = ("qpos", "qvel", "act", "ctrl", "mocap_pos", "mocap_quat", "qacc_warmstart")
 
 
 def load_model(xml_path: str, static: dict[str, np.ndarray]) -> Any:
