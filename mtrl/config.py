@@ -144,12 +144,30 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("train.random_steps_per_task and train.eval_every must be >= 0")
     if not (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda")):
         raise ConfigError(f"device: expected auto, cpu, cuda or cuda:N, got {cfg.device!r}")
+    _validate_precision(cfg)
     from mtrl.surgery import make_surgery
 
     try:
         make_surgery(cfg.surgery.name, max(cfg.env.num_tasks, 1), **cfg.surgery.options)
     except (ValueError, ImportError) as err:
         raise ConfigError(f"surgery: {err}") from err
+
+
+def _validate_precision(cfg: RunConfig) -> None:
+    """``agent.sac.precision`` / ``agent.ppo.precision`` name a precision that the run's device supports."""
+    import torch
+
+    from mtrl.precision import check_precision
+
+    device = cfg.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    for key, precision in (("agent.sac.precision", cfg.agent.sac.precision),
+                           ("agent.ppo.precision", cfg.agent.ppo.precision)):
+        try:
+            check_precision(precision, device)
+        except ValueError as err:
+            raise ConfigError(f"{key}: {str(err).removeprefix('precision: ')}") from err
 
 
 def to_yaml(cfg: RunConfig) -> str:

@@ -22,6 +22,7 @@ from torch.func import grad, vmap
 from mtrl.nets.stacked import StackedLinear
 from mtrl.optim import FusedAdam
 from mtrl.optim import step as optimizer_step
+from mtrl.precision import Precision
 from mtrl.surgery._linalg import kept_buffer
 from mtrl.surgery._weighted import GramianWeightedAggregator
 from mtrl.surgery.base import Surgery
@@ -193,27 +194,43 @@ class LinearTaskGradients:
                 continue
             weight_name = self.names.get((id(layer), "weight"))
             bias_name = self.names.get((id(layer), "bias"))
+            # under bf16 autocast the layer ran in bf16: its input (float32 at the first layer) is cast as
+            # autocast cast it, the products are bf16 matmuls, and they accumulate into the float32 buffer
+            x = x.to(delta.dtype)
             for x_t, delta_t, member in self._task_blocks(layer, x, delta, T):
                 # (T, out, in) = δ_tᵀ x_t for a Linear; (T, in, out) = x_tᵀ δ_t for a member of a StackedLinear
                 if weight_name is not None:
                     dest = shared[weight_name] if member is None else shared[weight_name][:, member]
                     a, b = (delta_t, x_t) if member is None else (x_t, delta_t)
-                    if weight_name in written:
-                        dest.baddbmm_(a.transpose(1, 2), b)
-                    else:
-                        torch.bmm(a.transpose(1, 2), b, out=dest)
+                    _write_product(dest, a, b, accumulate=weight_name in written)
                 if bias_name is not None:
                     dest = shared[bias_name] if member is None else shared[bias_name][:, member]
                     if bias_name in written:
-                        dest.add_(delta_t.sum(1))
+                        dest.add_(delta_t.sum(1, dtype=dest.dtype))
                     else:
-                        torch.sum(delta_t, dim=1, out=dest)
+                        torch.sum(delta_t, dim=1, dtype=dest.dtype, out=dest)
             written.update(name for name in (weight_name, bias_name) if name is not None)
         for name in shared.keys() - written:
             shared[name].zero_()
         task = {name: (g if g is not None else torch.zeros_like(p))
                 for (name, p), g in zip(self.net.task.items(), grads[len(outputs):], strict=True)}
         return TaskGradients(losses=losses.detach(), shared=shared, task=task, aux=aux, flat=flat)
+
+
+def _write_product(dest: Tensor, a: Tensor, b: Tensor, accumulate: bool) -> None:
+    """``dest = aᵀ b`` (``+=`` with ``accumulate``), batched: ``a (T, R, m)``, ``b (T, R, n)``, ``dest (T, m, n)``.
+    A bf16 product is a bf16 matmul (float32 accumulation inside it) added into the float32 ``dest``."""
+    if a.dtype == dest.dtype:
+        if accumulate:
+            dest.baddbmm_(a.transpose(1, 2), b)
+        else:
+            torch.bmm(a.transpose(1, 2), b, out=dest)
+        return
+    product = torch.bmm(a.transpose(1, 2), b)
+    if accumulate:
+        dest.add_(product)
+    else:
+        dest.copy_(product)
 
 
 def last_layer_columns(shared: Params) -> slice:
@@ -331,14 +348,17 @@ class SurgeryUpdate:
         compile: run the plain path's vectorized loss computation (forward and its backward) through
             ``torch.compile``, falling back to eager for good if compilation fails (:class:`~mtrl.compile.
             MaybeCompiled`). The Jacobian path and the diagnostics stay eager.
+        precision: where the loss functions' network passes run in reduced precision
+            (:class:`~mtrl.precision.Precision`; default float32). The surgery and the step stay float32.
     """
 
     def __init__(self, net: Any, surgery: Surgery, optimizer: torch.optim.Optimizer, max_grad_norm: float,
-                 compile: bool = False) -> None:
+                 compile: bool = False, precision: Precision | None = None) -> None:
         self.net = net
         self.surgery = surgery
         self.optimizer = optimizer
         self.max_grad_norm = max_grad_norm
+        self.precision = precision if precision is not None else Precision("fp32", "cpu")
         self.params = list(net.module.parameters())
         self.compile = compile
         self._batched_losses: dict[tuple[Any, tuple[int | None, ...] | None], Callable[..., Any]] = {}
@@ -349,11 +369,12 @@ class SurgeryUpdate:
                        in_dims: tuple[int | None, ...]) -> Callable[..., Any]:
         """``f(shared, task, *inputs) -> (losses (T,), aux)``: ``loss_fn`` vectorized over the task axis, compiled
         when ``compile`` is set (one compiled function per loss function and ``in_dims``, built once)."""
-        return self._compiled((loss_fn, in_dims), loss_fn, lambda: vmap(loss_fn, in_dims=(None, 0, *in_dims)))
+        return self._compiled((loss_fn, in_dims), loss_fn,
+                              lambda: vmap(self.precision.wrap(loss_fn), in_dims=(None, 0, *in_dims)))
 
     def direct_losses(self, fn: Callable[..., tuple[Tensor, Any]]) -> Callable[..., Any]:
         """``fn`` (already task-batched), compiled when ``compile`` is set (built once per function)."""
-        return self._compiled((fn, None), fn, lambda: fn)
+        return self._compiled((fn, None), fn, lambda: self.precision.wrap(fn))
 
     def _compiled(self, key: tuple[Any, tuple[int | None, ...] | None], loss_fn: Callable[..., Any],
                   build: Callable[[], Callable[..., Any]]) -> Callable[..., Any]:
@@ -365,6 +386,12 @@ class SurgeryUpdate:
             name = getattr(loss_fn, "__qualname__", "loss")
             fn = self._batched_losses[key] = MaybeCompiled(build(), self.compile, f"the {name} update")
         return fn
+
+    def _per_task_gradients(self, loss_fn: Callable[..., tuple[Tensor, Any]], inputs: Sequence[Any],
+                            in_dims: tuple[int | None, ...]) -> TaskGradients:
+        """:func:`per_task_gradients` with the loss's forward in this update's precision."""
+        with self.precision.backward():
+            return per_task_gradients(self.precision.wrap(loss_fn), self.net.shared, self.net.task, inputs, in_dims)
 
     def __call__(
         self,
@@ -395,17 +422,19 @@ class SurgeryUpdate:
             weights = self.surgery.loss_weights(losses.detach())
             if weights is None:
                 raise TypeError(f"{type(self.surgery).__name__} says it needs no Jacobian but gives no loss weights")
-            (losses @ weights.detach()).backward(inputs=self.params)  # Σ_t w_t L_t
+            with self.precision.backward():
+                (losses @ weights.detach()).backward(inputs=self.params)  # Σ_t w_t L_t
             diagnostics: dict[str, Tensor] = {}
             if with_diagnostics:
-                jac = per_task_gradients(loss_fn, shared, task, inputs, in_dims_t).jacobian()
+                jac = self._per_task_gradients(loss_fn, inputs, in_dims_t).jacobian()
                 diagnostics = gradient_diagnostics(jac)
             step = SurgeryStep(losses=losses.detach(), task_weights=weights.detach(), diagnostics=diagnostics)
         else:
             if batched is not None and self._linear_gradients is not None:
-                grads = self._linear_gradients(*batched)
+                with self.precision.backward():
+                    grads = self._linear_gradients(self.precision.wrap(batched[0]), batched[1])
             else:
-                grads = per_task_gradients(loss_fn, shared, task, inputs, in_dims_t)
+                grads = self._per_task_gradients(loss_fn, inputs, in_dims_t)
             aux = grads.aux
             step = write_surgery_gradients(self.surgery, shared, task, grads, with_diagnostics=with_diagnostics)
         norm = clip_and_step(self.optimizer, self.params, self.max_grad_norm)

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import Params, TaskBatched, TaskSpecific
 from mtrl.optim import adam
+from mtrl.precision import Precision
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
 
@@ -50,6 +51,7 @@ class PPOConfig:
     normalize_advantages: bool = True  # normalise advantages per task
     init_log_std: float = 0.0  # initial log standard deviation of the policy
     compile: bool = False  # torch.compile the minibatch loss computations (eager fallback on failure)
+    precision: str = "fp32"  # network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see mtrl.precision
     actor: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # policy net
     critic: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # value net
 
@@ -198,10 +200,11 @@ class MTPPO:
         self.critic_optimizer = adam(self.critic.parameters(), cfg.lr, self.device, eps=1e-5)
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
+        self.precision = Precision(cfg.precision, self.device)
         self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm,
-                                          compile=cfg.compile)
+                                          compile=cfg.compile, precision=self.precision)
         self.critic_update = SurgeryUpdate(self.critic_fn, self.critic_surgery, self.critic_optimizer,
-                                           cfg.max_grad_norm, compile=cfg.compile)
+                                           cfg.max_grad_norm, compile=cfg.compile, precision=self.precision)
         self.num_updates = 0
 
     # ------------------------------------------------------------------ acting
@@ -216,7 +219,8 @@ class MTPPO:
     @torch.no_grad()
     def act(self, obs: Tensor, deterministic: bool = False) -> Tensor:
         """Actions in ``[-1, 1]`` for raw ``obs (T, E, D)`` (evaluation: ``deterministic`` = the mean)."""
-        mean, log_std = self.actor_fn(self.normalize(obs))
+        with self.precision.forward():
+            mean, log_std = self.actor_fn(self.normalize(obs))
         if deterministic:
             return mean.clamp(-1.0, 1.0)
         return (mean + torch.randn_like(mean) * log_std.exp()[:, None]).clamp(-1.0, 1.0)
@@ -224,14 +228,17 @@ class MTPPO:
     @torch.no_grad()
     def explore(self, norm_obs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """For collection: ``(action (T, E, A) unclipped, log_prob (T, E), value (T, E))`` of normalised obs."""
-        mean, log_std = self.actor_fn(norm_obs)
+        with self.precision.forward():  # as in the update, so the first epoch's ratios are 1
+            mean, log_std = self.actor_fn(norm_obs)
+            value = self.critic_fn(norm_obs)
         log_std = log_std[:, None].expand_as(mean)
         action = mean + torch.randn_like(mean) * log_std.exp()
-        return action, gaussian_log_prob(action, mean, log_std), self.critic_fn(norm_obs)
+        return action, gaussian_log_prob(action, mean, log_std), value
 
     @torch.no_grad()
     def value(self, norm_obs: Tensor) -> Tensor:
-        return self.critic_fn(norm_obs)
+        with self.precision.forward():
+            return self.critic_fn(norm_obs)
 
     # ------------------------------------------------------------------ losses
     # The objectives reduce over the last (sample) axis: a scalar in the single-task view, per-task losses (T,)

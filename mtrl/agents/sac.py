@@ -30,6 +30,7 @@ from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import Params, TaskBatched
 from mtrl.optim import adam
 from mtrl.optim import step as optimizer_step
+from mtrl.precision import Precision
 from mtrl.replay import Batch
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
@@ -53,6 +54,7 @@ class SACConfig:
     log_std_min: float = -5.0  # lower bound of the policy's log standard deviation
     log_std_max: float = 2.0  # upper bound of the policy's log standard deviation
     compile: bool = False  # torch.compile the update's loss and target computations (eager fallback on failure)
+    precision: str = "fp32"  # network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see mtrl.precision
     actor: NetConfig = field(default_factory=NetConfig)  # policy architecture
     critic: NetConfig = field(default_factory=NetConfig)  # architecture of each Q-network
 
@@ -236,12 +238,12 @@ class MTSAC:
         self.alpha_optimizer = adam([self.log_alpha], cfg.alpha_lr, self.device)
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
+        self.precision = Precision(cfg.precision, self.device)
         self.actor_update = SurgeryUpdate(self.actor_fn, self.actor_surgery, self.actor_optimizer, cfg.max_grad_norm,
-                                          compile=cfg.compile)
-        self.critic_update = SurgeryUpdate(
-            self.critic_fn, self.critic_surgery, self.critic_optimizer, cfg.max_grad_norm, compile=cfg.compile
-        )
-        self.target_q = MaybeCompiled(self._target_q, cfg.compile, "the SAC target")
+                                          compile=cfg.compile, precision=self.precision)
+        self.critic_update = SurgeryUpdate(self.critic_fn, self.critic_surgery, self.critic_optimizer,
+                                           cfg.max_grad_norm, compile=cfg.compile, precision=self.precision)
+        self.target_q = MaybeCompiled(self.precision.wrap(self._target_q), cfg.compile, "the SAC target")
         self.num_updates = 0
 
     # ------------------------------------------------------------------ acting
@@ -250,7 +252,8 @@ class MTSAC:
         """Actions for ``obs (T, E, obs_dim)`` -> ``(T, E, action_dim)`` in ``[-1, 1]``.
 
         ``deterministic`` returns ``tanh(mean)``; otherwise a sample from the policy (global torch RNG)."""
-        mean, log_std = self.actor_fn(obs)
+        with self.precision.forward():
+            mean, log_std = self.actor_fn(obs)
         if deterministic:
             return torch.tanh(mean)
         action, _ = squashed_gaussian(mean, log_std, torch.randn_like(mean))

@@ -34,6 +34,7 @@ from mtrl.nets.moe import TaskGatedMoE
 from mtrl.nets.moore import MOORE
 from mtrl.nets.soft_modularization import SoftModularization
 from mtrl.nets.topk_moe import TopKMoE
+from mtrl.precision import fp32_head
 
 
 @dataclass
@@ -142,9 +143,9 @@ class TaskConditionedNet(nn.Module):
         elif self.conditioning == "embedding":
             x = torch.cat([x, self.task_embedding().unsqueeze(-2).expand(*x.shape[:-1], -1)], dim=-1)
         if self._plain_encoder:
-            return self.head(self.encoder(x)), {}
+            return fp32_head(self.head, self.encoder(x)), {}
         features, aux = self.encoder(x, task_onehot)
-        return self.head(features), aux
+        return fp32_head(self.head, features), {k: v.float() for k, v in aux.items()}
 
     def forward(self, x: Tensor, task_onehot: Tensor) -> Tensor:
         """``x (B, in_dim)``, ``task_onehot (T,)`` -> ``(B, out_dim)`` (single-task view)."""

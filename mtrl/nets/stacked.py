@@ -27,6 +27,7 @@ from torch import Tensor, nn
 from mtrl.nets.layers import MLP, PerTaskLinear
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import TaskSpecific
+from mtrl.precision import fp32_head
 
 #: conditionings a stacked network supports (FiLM modulates inside the trunk: it keeps separate networks)
 STACKED_CONDITIONINGS = ("none", "onehot", "embedding")
@@ -171,7 +172,7 @@ class StackedMLPNet(nn.Module):
             h = self.activation(layer(h))
         h = h.view(n, *lead, batch, h.shape[-1])
         if self.per_task_head:
-            out = self.head(h)
+            out = fp32_head(self.head, h)
         else:
-            out = self.head(h.view(n, -1, h.shape[-1])).view(n, *lead, batch, -1)
+            out = fp32_head(self.head, h.view(n, -1, h.shape[-1])).view(n, *lead, batch, -1)
         return out.movedim(0, len(lead))  # (*lead, n, B, out)
