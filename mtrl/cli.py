@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mtrl.errors import MtrlError
+from mtrl.errors import MtrlError, RunDirError
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -82,6 +82,14 @@ def _cmd_compare(args: argparse.Namespace) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
+    if args.collect:
+        from mtrl.results import collect
+
+        if len(args.run_dirs) != 2:
+            raise RunDirError("report --collect takes two paths: RUN_DIR results/NAME")
+        copies = collect(Path(args.run_dirs[0]), Path(args.run_dirs[1]))
+        print(f"copied {', '.join(p.name for p in copies)} to {args.run_dirs[1]}")
+        return
     from mtrl.compare import main_report
 
     main_report(args.run_dirs, args.out, args.method_keys)
@@ -121,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dirs", nargs="+", help="finished run directories")
     p.add_argument("--out", help="output directory (default runs/report)")
     p.add_argument("--method-keys", nargs="+", help="config keys naming a run's method (default surgery.name)")
+    p.add_argument("--collect", action="store_true",
+                   help="instead: copy RUN_DIR's small artefacts (no checkpoints) into results/NAME")
     p.set_defaults(func=_cmd_report)
 
     bench = sub.add_parser("bench", help="benchmarks: ratios against a baseline measured in the same run")

@@ -17,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from envs.config import EnvConfig
 from mtrl.agents.ppo import PPOConfig
-from mtrl.agents.sac import SACConfig
+from mtrl.agents.sac import LOG_STD_BOUNDS, TWIN_LOSSES, SACConfig
 from mtrl.errors import ConfigError
 
 
@@ -140,6 +140,7 @@ def validate(cfg: RunConfig) -> None:
     for key, value in positive.items():
         if value < 1:
             raise ConfigError(f"{key} must be >= 1, got {value}")
+    _validate_sac(cfg.agent.sac)
     if t.random_steps_per_task < 0 or t.eval_every < 0:
         raise ConfigError("train.random_steps_per_task and train.eval_every must be >= 0")
     if not (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda")):
@@ -168,6 +169,22 @@ def _validate_precision(cfg: RunConfig) -> None:
             check_precision(precision, device)
         except ValueError as err:
             raise ConfigError(f"{key}: {str(err).removeprefix('precision: ')}") from err
+
+
+def _validate_sac(sac: SACConfig) -> None:
+    """The SAC fields with a closed set of values or a range, and both networks' architectures."""
+    if sac.log_std_bound not in LOG_STD_BOUNDS:
+        raise ConfigError(f"agent.sac.log_std_bound: expected one of {', '.join(LOG_STD_BOUNDS)}, "
+                          f"got {sac.log_std_bound!r}")
+    if sac.twin_loss not in TWIN_LOSSES:
+        raise ConfigError(f"agent.sac.twin_loss: expected one of {', '.join(TWIN_LOSSES)}, got {sac.twin_loss!r}")
+    if not sac.adam_eps > 0:
+        raise ConfigError(f"agent.sac.adam_eps must be > 0, got {sac.adam_eps}")
+    for name in ("actor", "critic"):
+        try:
+            getattr(sac, name).validate()
+        except ValueError as err:
+            raise ConfigError(f"agent.sac.{name}: {err}") from err
 
 
 def to_yaml(cfg: RunConfig) -> str:

@@ -32,6 +32,7 @@ class EvalResult:
     protocol: dict[str, Any] = field(default_factory=dict)
     step: int | None = None  # env steps per task of the evaluated checkpoint
     checkpoint: str | None = None
+    wall_clock_s: float | None = None  # training wall-clock (seconds, all sittings) when the evaluation ran
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 from envs import make_env
 from envs.base import MultiTaskVectorEnv
@@ -38,6 +39,7 @@ from mtrl.evaluate import EvalResult, evaluate, format_table
 from mtrl.logger import MetricAccumulator, RunLogger, flatten_metrics
 from mtrl.loops import Loop
 from mtrl.loops.off_policy import DIAGNOSTIC_KEYS, OffPolicyLoop
+from mtrl.run_record import RunRecord
 from mtrl.surgery import make_surgery
 
 CONFIG_FILE = "config.yaml"
@@ -124,6 +126,7 @@ class Progress:
     last_log: int = 0  # step (per task) of the last log
     last_eval: int = 0
     last_checkpoint: int = 0
+    wall_clock_s: float = 0.0  # training wall-clock of all sittings up to the checkpoint (seconds)
 
 
 class Trainer:
@@ -159,6 +162,13 @@ class Trainer:
         else:
             atomic_write_text(json.dumps(self._env_record(), indent=2) + "\n", run_dir / ENV_FILE)
         self.logger = RunLogger(run_dir, resume_step=resume_step)
+        self.record = RunRecord(run_dir, OmegaConf.to_container(OmegaConf.structured(cfg)), self.device,
+                                info.num_tasks, resume=resume)
+        self._clock = (time.perf_counter(), self.progress.wall_clock_s)  # (this sitting's start, earlier sittings)
+
+    def wall_clock(self) -> float:
+        """Training wall-clock of the whole run so far (seconds, all sittings)."""
+        return self._clock[1] + time.perf_counter() - self._clock[0]
 
     # ------------------------------------------------------------------ bookkeeping
     @property
@@ -188,7 +198,7 @@ class Trainer:
             "loop": self.loop.state_dict(),
             "rng": rng_state(),
             "env": self.env.get_state(),
-            "progress": vars(self.progress).copy(),
+            "progress": {**vars(self.progress), "wall_clock_s": self.wall_clock()},
             "train_metrics": self.train_metrics.state_dict(),
             "episode_metrics": self.episode_metrics.state_dict(),
             "recent_success": list(self.recent_success),
@@ -228,6 +238,8 @@ class Trainer:
                        desc=cfg.name)
         t_last, step_last, updates_last = time.perf_counter(), self.step, self.agent.num_updates
         result: EvalResult | None = None
+        status = "failed"
+        self.record.update("running", self.step, self.wall_clock())
         try:
             while self.progress.iteration < total_iterations:
                 self._run_episode(episode_len)
@@ -242,6 +254,7 @@ class Trainer:
                     }
                     t_last, step_last, updates_last = now, self.step, self.agent.num_updates
                     self._log(rates)
+                    self.record.update("running", self.step, self.wall_clock())
                     if bar is not None:
                         recent = np.mean(self.recent_success) if self.recent_success else 0.0
                         bar.set_postfix(success=f"{recent:.2f}", sps=f"{rates['charts/env_steps_per_s']:.0f}")
@@ -251,7 +264,12 @@ class Trainer:
                     self._checkpoint()
             if result is None:  # resumed a run that had already finished
                 result = self._evaluate()
+            status = "finished"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
         finally:
+            self.record.update(status, self.step, self.wall_clock())
             if bar is not None:
                 bar.close()
             self.logger.close()
@@ -297,6 +315,7 @@ class Trainer:
         result = evaluate(lambda o: self.agent.act(o, deterministic=True), self.eval_env,
                           self.cfg.train.eval_episodes)
         result.step = self.step
+        result.wall_clock_s = round(self.wall_clock(), 1)
         scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
         scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
         self.logger.log(self.step, scalars)

@@ -53,6 +53,9 @@ class SACConfig:
     target_update_every: int = 1  # target-critic Polyak update every k critic updates
     log_std_min: float = -5.0  # lower bound of the policy's log standard deviation
     log_std_max: float = 2.0  # upper bound of the policy's log standard deviation
+    log_std_bound: str = "tanh"  # how log_std is kept in its bounds: tanh (smooth rescaling) | clip (hard clamp)
+    twin_loss: str = "sum"  # the two critics' mean squared TD errors combined: sum | mean (the JAX baselines)
+    adam_eps: float = 1e-8  # Adam's epsilon for actor, critics and temperatures (the JAX baselines: 1e-5)
     compile: bool = False  # torch.compile the update's loss and target computations (eager fallback on failure)
     precision: str = "fp32"  # network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see mtrl.precision
     actor: NetConfig = field(default_factory=NetConfig)  # policy architecture
@@ -78,9 +81,15 @@ def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Ten
     return action, differentiated + constant
 
 
+LOG_STD_BOUNDS = ("tanh", "clip")
+TWIN_LOSSES = ("sum", "mean")
+
+
 class Actor(nn.Module):
     """Tanh-Gaussian policy in the single-task view: ``forward(obs (B, D), task_onehot (T,))`` ->
-    ``(mean, log_std)`` each ``(B, A)``, ``log_std`` squashed into ``[log_std_min, log_std_max]``.
+    ``(mean, log_std)`` each ``(B, A)``, ``log_std`` kept in ``[log_std_min, log_std_max]`` by ``log_std_bound``:
+    ``tanh`` rescales smoothly (SpinningUp, CleanRL), ``clip`` clamps (Haarnoja et al.'s SAC, the Meta-World+ JAX
+    baselines; zero gradient outside the bounds).
 
     With ``with_aux=True`` also the network's auxiliary values (see
     :meth:`~mtrl.nets.network.TaskConditionedNet.forward_with_aux`): ``(mean, log_std, aux)``."""
@@ -89,12 +98,16 @@ class Actor(nn.Module):
         super().__init__()
         self.net = TaskConditionedNet(obs_dim, 2 * action_dim, num_tasks, cfg.actor)
         self.log_std_min, self.log_std_max = cfg.log_std_min, cfg.log_std_max
+        self.clip_log_std = cfg.log_std_bound == "clip"
         self.task_batched_forward = self.net.task_batched_forward  # see TaskBatched
 
     def forward(self, obs: Tensor, task_onehot: Tensor, with_aux: bool = False) -> tuple[Tensor, ...]:
         out, aux = self.net.forward_with_aux(obs, task_onehot)
         mean, log_std = out.chunk(2, dim=-1)
-        log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (torch.tanh(log_std) + 1)
+        if self.clip_log_std:
+            log_std = log_std.clamp(self.log_std_min, self.log_std_max)
+        else:
+            log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (torch.tanh(log_std) + 1)
         return (mean, log_std, aux) if with_aux else (mean, log_std)
 
     def aux_loss(self, aux: dict[str, Tensor]) -> Tensor | None:
@@ -233,9 +246,10 @@ class MTSAC:
         self.actor_fn = TaskBatched(self.actor, num_tasks)
         self.critic_fn = TaskBatched(self.critic, num_tasks)
         self.critic_target_fn = TaskBatched(self.critic_target, num_tasks)
-        self.actor_optimizer = adam(self.actor.parameters(), cfg.actor_lr, self.device)
-        self.critic_optimizer = adam(self.critic.parameters(), cfg.critic_lr, self.device)
-        self.alpha_optimizer = adam([self.log_alpha], cfg.alpha_lr, self.device)
+        self.actor_optimizer = adam(self.actor.parameters(), cfg.actor_lr, self.device, eps=cfg.adam_eps)
+        self.critic_optimizer = adam(self.critic.parameters(), cfg.critic_lr, self.device, eps=cfg.adam_eps)
+        self.alpha_optimizer = adam([self.log_alpha], cfg.alpha_lr, self.device, eps=cfg.adam_eps)
+        self._twin_scale = 0.5 if cfg.twin_loss == "mean" else 1.0
         self.actor_surgery = actor_surgery.to(self.device)
         self.critic_surgery = critic_surgery.to(self.device)
         self.precision = Precision(cfg.precision, self.device)
@@ -262,10 +276,11 @@ class MTSAC:
     # ------------------------------------------------------------------ losses (single-task view)
     # Reductions run over the last (batch) axis, so the same formulas give a scalar in the single-task view and
     # per-task losses (T,) in the task-batched view (the ``_batched`` functions below).
-    @staticmethod
-    def _critic_objective(q: Tensor, target_q: Tensor) -> Tensor:
-        """Mean squared TD error of both critics, summed: ``q (..., 2, B)``, ``target_q (..., B) -> (...)``."""
-        return (q - target_q.unsqueeze(-2)).square().mean(-1).sum(-1)
+    def _critic_objective(self, q: Tensor, target_q: Tensor) -> Tensor:
+        """Mean squared TD error of both critics, summed (``twin_loss: sum``) or averaged (``mean``):
+        ``q (..., 2, B)``, ``target_q (..., B) -> (...)``."""
+        loss = (q - target_q.unsqueeze(-2)).square().mean(-1).sum(-1)
+        return loss * self._twin_scale if self._twin_scale != 1.0 else loss
 
     @staticmethod
     def _actor_objective(alpha: Tensor, log_prob: Tensor, q: Tensor) -> Tensor:

@@ -18,6 +18,30 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+#: weight-initialisation schemes of the hidden layers (:attr:`~mtrl.nets.network.NetConfig.init`)
+INITS = ("torch_default", "he_uniform")
+
+
+@torch.no_grad()
+def he_uniform_(weight: Tensor, bias: Tensor | None, fan_in: int) -> None:
+    """He-uniform weights, ``U(±sqrt(6 / fan_in))`` (He et al. 2015, the ReLU gain; JAX's ``he_uniform``), and zero
+    biases, in place. ``fan_in`` is given because stacked weights ``(..., in, out)`` and ``nn.Linear``'s
+    ``(out, in)`` keep it on different axes."""
+    bound = math.sqrt(6.0 / fan_in)
+    weight.uniform_(-bound, bound)
+    if bias is not None:
+        bias.zero_()
+
+
+@torch.no_grad()
+def small_uniform_(weight: Tensor, bias: Tensor | None, bound: float) -> None:
+    """Weights and biases ``U(±bound)``, in place (the SAC output layers of the Meta-World+ baselines: 1e-3 for the
+    policy, 3e-3 for the critics)."""
+    weight.uniform_(-bound, bound)
+    if bias is not None:
+        bias.uniform_(-bound, bound)
+
+
 def activation(name: str) -> nn.Module:
     """An activation module by name (``relu``, ``tanh``, ``elu``, ``gelu``, ``silu``)."""
     if name not in ACTIVATIONS:

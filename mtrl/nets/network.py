@@ -28,8 +28,9 @@ from torch import Tensor, nn
 from mtrl.nets.care import CARE
 from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import BALANCE_LOSS
+from mtrl.nets.experts import StackedLinear
 from mtrl.nets.film import FiLMMLP
-from mtrl.nets.layers import ACTIVATIONS, MLP, PerTaskLinear
+from mtrl.nets.layers import ACTIVATIONS, INITS, MLP, PerTaskLinear, he_uniform_, small_uniform_
 from mtrl.nets.moe import TaskGatedMoE
 from mtrl.nets.moore import MOORE
 from mtrl.nets.soft_modularization import SoftModularization
@@ -60,6 +61,8 @@ class NetConfig:
     num_modules: int = 2  # soft_modularization: modules per layer (m)
     module_hidden: int = 256  # soft_modularization: width of every module (d)
     routing_hidden_sizes: list[int] = field(default_factory=lambda: [256, 256])  # soft_modularization: router MLP
+    init: str = "torch_default"  # hidden-layer weights: torch_default (nn.Linear's) | he_uniform (zero biases)
+    head_init_bound: float | None = None  # output layer U(±bound) weights and biases (> 0); None: as `init`
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the field if a value is out of range."""
@@ -80,6 +83,10 @@ class NetConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.balance_coef < 0:
             raise ValueError(f"balance_coef must be >= 0, got {self.balance_coef}")
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}; valid: {', '.join(INITS)}")
+        if self.head_init_bound is not None and not self.head_init_bound > 0:
+            raise ValueError(f"head_init_bound must be > 0 (or null), got {self.head_init_bound}")
 
 
 HEAD_KINDS = ("per_task", "shared")
@@ -135,6 +142,24 @@ class TaskConditionedNet(nn.Module):
         self.head: nn.Module = (
             PerTaskLinear(num_tasks, width, out_dim) if cfg.heads == "per_task" else nn.Linear(width, out_dim)
         )
+        self._initialise(cfg)
+
+    def _initialise(self, cfg: NetConfig) -> None:
+        """Apply ``cfg.init`` to every linear layer of the encoder (routers and FiLM generators included) and
+        ``cfg.head_init_bound`` (else ``cfg.init``) to the output layer; ``torch_default`` keeps the layers' own
+        initialisation. Task embeddings and MOORE's task weights keep theirs."""
+        if cfg.init == "he_uniform":
+            for module in self.encoder.modules():
+                if isinstance(module, nn.Linear):  # weight (out, in)
+                    he_uniform_(module.weight, module.bias, module.in_features)
+                elif isinstance(module, StackedLinear):  # weight (K, in, out)
+                    he_uniform_(module.weight, module.bias, module.weight.shape[-2])
+        head = self.head
+        if cfg.head_init_bound is not None:
+            small_uniform_(head.weight, head.bias, cfg.head_init_bound)
+        elif cfg.init == "he_uniform":
+            fan_in = head.in_features if isinstance(head, nn.Linear) else head.weight.shape[-2]
+            he_uniform_(head.weight, head.bias, fan_in)
 
     def forward_with_aux(self, x: Tensor, task_onehot: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """``x (B, in_dim)``, ``task_onehot (T,)`` -> ``((B, out_dim), aux)`` (single-task view)."""
