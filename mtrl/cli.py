@@ -8,6 +8,9 @@ from pathlib import Path
 
 from mtrl.errors import MtrlError, RunDirError
 
+#: mtrl.precision.PRECISIONS, written here so that parsing the command line does not import torch (a test checks)
+PRECISIONS = ("fp32", "bf16", "tf32")
+
 
 def _cmd_train(args: argparse.Namespace) -> None:
     from mtrl.config import load_config
@@ -56,15 +59,16 @@ def _cmd_bench_env(args: argparse.Namespace) -> None:
 def _cmd_bench_update(args: argparse.Namespace) -> None:
     from mtrl.bench.update import run
 
-    run(algos=args.algos, task_counts=args.tasks, modes=args.modes, iters=args.iters, rounds=args.rounds,
-        batch_size_per_task=args.batch, hidden=args.hidden, device=args.device)
+    run(algos=args.algos, task_counts=args.tasks, modes=args.modes, precisions=args.precisions, iters=args.iters,
+        rounds=args.rounds, batch_size_per_task=args.batch, hidden=args.hidden, device=args.device)
 
 
 def _cmd_bench_train(args: argparse.Namespace) -> None:
     from mtrl.bench.train import run
 
     run(configs=args.configs, overrides=args.overrides, episodes=args.episodes, warmup_episodes=args.warmup,
-        episode_steps=args.episode_steps, env_only_steps=args.env_only_steps, profile=args.profile)
+        episode_steps=args.episode_steps, env_only_steps=args.env_only_steps, profile=args.profile,
+        precisions=args.precisions)
 
 
 def _cmd_bench_sb3(args: argparse.Namespace) -> None:
@@ -165,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algos", nargs="+", default=["mtsac", "mtppo"], choices=["mtsac", "mtppo"])
     p.add_argument("--tasks", type=int, nargs="+", default=[10, 50], help="numbers of tasks T (default 10 50)")
     p.add_argument("--modes", nargs="+", default=["eager", "compiled"], choices=["eager", "compiled"])
+    p.add_argument("--precisions", nargs="+", default=["fp32"], choices=PRECISIONS,
+                   help="agent.*.precision values to time (default fp32; tf32 needs CUDA)")
     p.add_argument("--iters", type=int, default=5, help="updates per timing round")
     p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     p.add_argument("--batch", type=int, default=128, help="MTSAC batch size per task")
@@ -175,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", nargs="+", default=["configs/mt10_mtsac.yaml", "configs/synthetic.yaml"],
                    help="training configs (default: MT10 MTSAC and synthetic)")
     p.add_argument("overrides", nargs="*", help="dotted key=value overrides for every config")
+    p.add_argument("--precisions", nargs="+", default=["fp32"], choices=PRECISIONS,
+                   help="agent.sac.precision values, each config measured in each (default fp32)")
     p.add_argument("--episodes", type=int, default=1, help="timed episodes (default 1)")
     p.add_argument("--warmup", type=int, default=1, help="untimed episodes first (default 1)")
     p.add_argument("--episode-steps", type=int, default=100, help="Meta-World episode length here (default 100)")

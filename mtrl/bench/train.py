@@ -38,6 +38,7 @@ class TrainRow:
 
     Attributes:
         config: the config file.
+        precision: the agent's ``agent.sac.precision``.
         benchmark, num_tasks, envs_per_task, vector_strategy, device: what ran.
         vector_steps: timed vector-env steps (each steps ``num_tasks x envs_per_task`` envs).
         env_steps_per_s: end-to-end training rate (env steps, all sub-envs).
@@ -46,9 +47,12 @@ class TrainRow:
         x_env_only: ``env_steps_per_s / env_only_steps_per_s``.
         ms_per_step: per part (``env``, ``act``, ``update``, ``replay``, ``other``), milliseconds per vector step.
         share: the same as fractions of the total.
+        x_fp32: the time per env step over the fp32 row's of the same config (< 1 is faster); ``None`` without
+            an fp32 row.
     """
 
     config: str
+    precision: str
     benchmark: str
     num_tasks: int
     envs_per_task: int
@@ -61,6 +65,7 @@ class TrainRow:
     x_env_only: float
     ms_per_step: dict[str, float]
     share: dict[str, float]
+    x_fp32: float | None = None
 
     def to_json(self) -> str:
         return json.dumps({"bench": "train", **vars(self)})
@@ -179,7 +184,7 @@ def measure(config: str, overrides: Sequence[str] = (), episodes: int = 1, warmu
     if profiler is not None and profile:
         profiler.dump_stats(profile)
     return TrainRow(
-        config=str(config), benchmark=info.benchmark, num_tasks=info.num_tasks, envs_per_task=info.envs_per_task,
+        config=str(config), precision=cfg.agent.sac.precision, benchmark=info.benchmark, num_tasks=info.num_tasks, envs_per_task=info.envs_per_task,
         vector_strategy=str(info.extra.get("vector_strategy", "-")), device=str(device), vector_steps=steps,
         env_steps_per_s=env_rate, updates_per_s=(agent.num_updates - updates_before) / total,
         env_only_steps_per_s=env_only_rate, x_env_only=env_rate / env_only_rate,
@@ -197,26 +202,40 @@ def top_profile(path: str, limit: int = 15) -> str:
 
 def run(configs: Sequence[str] = ("configs/mt10_mtsac.yaml", "configs/synthetic.yaml"),
         overrides: Sequence[str] = (), episodes: int = 1, warmup_episodes: int = 1, episode_steps: int = 100,
-        env_only_steps: int = 200, profile: str | None = None,
+        env_only_steps: int = 200, profile: str | None = None, precisions: Sequence[str] = ("fp32",),
         emit: Callable[[str], None] = print) -> list[TrainRow]:
-    """Measure every config; prints a table plus one JSON line per row through ``emit``. With ``profile`` (a
-    directory), one pstats file per config is written there and its top entries are printed."""
+    """Measure every config in every precision (``agent.sac.precision``, one after the other); prints a table
+    plus one JSON line per row through ``emit``. With ``profile`` (a directory), one pstats file per config and
+    precision is written there and its top entries are printed."""
     rows = []
     for i, config in enumerate(configs):
-        profile_path = None
-        if profile:
-            Path(profile).mkdir(parents=True, exist_ok=True)
-            profile_path = str(Path(profile) / f"{i}-{Path(config).stem}.pstats")
-        row = measure(config, overrides, episodes, warmup_episodes, episode_steps, env_only_steps, profile_path)
-        rows.append(row)
-        emit(f"\n{config}: {row.benchmark}, T={row.num_tasks} x E={row.envs_per_task}, {row.vector_strategy}, "
-             f"{row.device}, {row.vector_steps} vector steps timed")
-        emit(f"train: {row.env_steps_per_s:.0f} env steps/s, {row.updates_per_s:.1f} updates/s; env only: "
-             f"{row.env_only_steps_per_s:.0f} env steps/s; train / env only = {row.x_env_only:.2f}")
-        emit(f"{'part':<8} {'ms/step':>9} {'share':>7}")
-        for part in PARTS:
-            emit(f"{part:<8} {row.ms_per_step[part]:9.2f} {row.share[part]:7.2f}")
-        if profile_path:
-            emit(top_profile(profile_path))
-        emit(row.to_json())
+        fp32_rate = None
+        for precision in precisions:
+            profile_path = None
+            if profile:
+                Path(profile).mkdir(parents=True, exist_ok=True)
+                profile_path = str(Path(profile) / f"{i}-{Path(config).stem}-{precision}.pstats")
+            row = measure(config, [*overrides, f"agent.sac.precision={precision}"], episodes, warmup_episodes,
+                          episode_steps, env_only_steps, profile_path)
+            if precision == "fp32":
+                fp32_rate = row.env_steps_per_s
+            if fp32_rate is not None:
+                row.x_fp32 = fp32_rate / row.env_steps_per_s
+            rows.append(row)
+            _emit_row(row, profile_path, emit)
     return rows
+
+
+def _emit_row(row: TrainRow, profile_path: str | None, emit: Callable[[str], None]) -> None:
+    """The table of one row (and its profile's top entries), then its JSON line."""
+    x_fp32 = "" if row.x_fp32 is None else f", {row.x_fp32:.2f}x the fp32 time per step"
+    emit(f"\n{row.config} ({row.precision}{x_fp32}): {row.benchmark}, T={row.num_tasks} x E={row.envs_per_task}, "
+         f"{row.vector_strategy}, {row.device}, {row.vector_steps} vector steps timed")
+    emit(f"train: {row.env_steps_per_s:.0f} env steps/s, {row.updates_per_s:.1f} updates/s; env only: "
+         f"{row.env_only_steps_per_s:.0f} env steps/s; train / env only = {row.x_env_only:.2f}")
+    emit(f"{'part':<8} {'ms/step':>9} {'share':>7}")
+    for part in PARTS:
+        emit(f"{part:<8} {row.ms_per_step[part]:9.2f} {row.share[part]:7.2f}")
+    if profile_path:
+        emit(top_profile(profile_path))
+    emit(row.to_json())
