@@ -2,8 +2,8 @@
 
 A plain dataclass (it is embedded in :class:`mtrl.config.RunConfig` and filled from YAML by OmegaConf): every field
 declares its default, meaning and valid values (:func:`envs.fields.param`). :meth:`EnvConfig.validate` checks them
-and raises ``ValueError`` with a one-line message that names the field. Importing this module stays cheap: the Meta-World task list is only
-loaded when a config names Meta-World tasks.
+and raises ``ValueError`` with a one-line message that names the field. Importing this module stays cheap: the
+Meta-World task list is only loaded when a config names Meta-World tasks.
 """
 
 from __future__ import annotations
@@ -102,14 +102,14 @@ class EnvConfig:
             raise FieldError("warp_reset_states", "backend warp needs env.warp_reset_states: make it in the "
                              "reference environment with `python -m envs.warp_metaworld.reference --benchmark MT10 "
                              "--seed SEED --out FILE`")
+        if not Path(self.warp_reset_states).is_file():
+            raise FieldError("warp_reset_states", f"no reference export at {self.warp_reset_states!r}; make it "
+                             "with `python -m envs.warp_metaworld.reference --out FILE`")
         missing = [name for name in ("warp", "mujoco_warp") if importlib.util.find_spec(name) is None]
         if missing:
             raise FieldError("backend", f"backend=warp needs {' and '.join(missing)}, which this Python lacks: "
                              "build the Warp environment with `bash scripts/setup_warp_env.sh` and run mtrl with "
                              "`.venv-warp/bin/python -m mtrl.cli`")
-        if not Path(self.warp_reset_states).is_file():
-            raise FieldError("warp_reset_states", f"no reference export at {self.warp_reset_states!r}; make it "
-                             "with `python -m envs.warp_metaworld.reference --out FILE`")
 
     def _check_synthetic(self) -> None:
         if self.tasks:

@@ -17,11 +17,10 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from envs.config import EnvConfig
-from envs.fields import FieldError, check_tree, param
+from envs.fields import FieldError, check_tree, param, resume_changes
 from mtrl.agents.ppo import PPOConfig
 from mtrl.agents.sac import SACConfig
 from mtrl.errors import ConfigError
-
 
 AGENTS = ("mtsac", "mtppo", "sb3_sac_per_task", "sb3_ppo_per_task")
 
@@ -129,7 +128,7 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         try:
             loaded = OmegaConf.load(path)
         except Exception as err:  # yaml errors come in many types
-            raise ConfigError(f"malformed config {path}: {str(err).splitlines()[0]}") from err
+            raise ConfigError(f"malformed config {path}: {_yaml_error(err)}") from err
         if not OmegaConf.is_dict(loaded):
             raise ConfigError(f"malformed config {path}: the top level must be a mapping")
         if not loaded:  # an empty file would silently train the full default MT10 run
@@ -164,16 +163,56 @@ def to_yaml(cfg: RunConfig) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
-def from_yaml_text(text: str) -> RunConfig:
-    """Parse a resolved config written by :func:`to_yaml` (used by resume and evaluate)."""
+def from_yaml_text(text: str, source: str = "recorded config") -> RunConfig:
+    """Parse a resolved config written by :func:`to_yaml` (used by resume and evaluate); ``source`` names it in
+    errors."""
     try:
         recorded = OmegaConf.create(text)
     except Exception as err:  # yaml errors come in many types
-        raise ConfigError(f"malformed recorded config: {str(err).splitlines()[0]}") from err
+        raise ConfigError(f"malformed {source}: {_yaml_error(err)}") from err
     if not OmegaConf.is_dict(recorded):
-        raise ConfigError("malformed recorded config: the top level must be a mapping")
+        raise ConfigError(f"malformed {source}: the top level must be a mapping")
     try:
         merged = OmegaConf.merge(OmegaConf.structured(RunConfig), recorded)
         return OmegaConf.to_object(merged)  # type: ignore[return-value]
     except OmegaConfBaseException as err:
-        raise ConfigError(f"invalid recorded config: {_format_omegaconf_error(err)}") from err
+        raise ConfigError(f"invalid {source}: {_format_omegaconf_error(err)}") from err
+
+
+def _yaml_error(err: Exception) -> str:
+    """One line for a YAML parse error: the problem and where it is."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+
+
+def check_resume_config(recorded: RunConfig, edited: RunConfig, where: str) -> list[str]:
+    """Compare the config a checkpoint was made with (``recorded``) with the run's config.yaml (``edited``).
+
+    Fields declared with ``resume=True`` (the budget, logging/eval/checkpoint cadence, eval episodes, progress bar,
+    device, ...) may change and take effect; any other change raises :class:`ConfigError` naming the first changed
+    field. Returns the allowed changes as ``"name: old -> new"`` lines (for the log)."""
+    allowed: list[str] = []
+    for name, old, new, may_change in resume_changes(recorded, edited):
+        if not may_change:
+            raise ConfigError(
+                f"config.yaml changes {name} from {old!r} ({where}) to {new!r}; it cannot change on resume "
+                f"(allowed: {', '.join(resumable_fields())}); restore it or start a new run"
+            )
+        allowed.append(f"{name}: {old!r} -> {new!r}")
+    return allowed
+
+
+def resumable_fields(section: Any = None, prefix: str = "") -> list[str]:
+    """Dotted names of the fields that may change when a run is resumed (declared ``resume=True``)."""
+    import dataclasses
+
+    section = RunConfig() if section is None else section
+    names: list[str] = []
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            names += resumable_fields(value, f"{prefix}{f.name}.")
+        elif f.metadata.get("resume"):
+            names.append(prefix + f.name)
+    return names
