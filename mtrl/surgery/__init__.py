@@ -14,7 +14,8 @@ Methods
 -------
 
 Family **A** (:class:`~mtrl.surgery.base.Aggregator`): a function of the Jacobian, ``aggregate(J) -> d``;
-**L** (:class:`~mtrl.surgery.base.LossWeighting`): weights from the losses, ``d = w @ J``. "Jac." says whether
+**L** (:class:`~mtrl.surgery.base.LossWeighting`): weights from the losses, ``d = w @ J``,
+``aggregate(J, losses) -> d``. "Jac." says whether
 the per-task gradients are needed (without, the agent runs one ordinary backward of ``(w * losses).sum()``).
 "Scale" is what the task weights sum to without conflicts (``1``: the scale of the mean gradient; ``T``: of the
 summed gradient).
