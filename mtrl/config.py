@@ -8,7 +8,8 @@ the wrong type are errors that name the key.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,62 +17,114 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from envs.config import EnvConfig
+from envs.fields import FieldError, check_tree, param, resume_changes
 from mtrl.agents.ppo import PPOConfig
-from mtrl.agents.sac import LOG_STD_BOUNDS, TWIN_LOSSES, SACConfig
+from mtrl.agents.sac import SACConfig
 from mtrl.errors import ConfigError
+
+AGENTS = ("mtsac", "mtppo", "sb3_sac_per_task", "sb3_ppo_per_task")
 
 
 @dataclass
 class SurgeryConfig:
     """Which gradient-surgery method combines the per-task gradients of the shared parameters."""
 
-    name: str = "mean"  # method name (see `mtrl.surgery.list_methods()`), or torchjd:<Aggregator>
-    options: dict[str, Any] = field(default_factory=dict)  # method options, named as in the method's paper
-    actor: bool = True  # apply the method to the actor (False: the actor uses the mean)
-    critic: bool = True  # apply the method to the critics (False: the critics use the mean)
-    diagnostics_every: int = 1000  # log gradient-conflict statistics every k updates (0 disables)
+    name: str = param("mean", "method name (see `mtrl.surgery.list_methods()`), or torchjd:<Aggregator>")
+    options: dict[str, Any] = param(factory=dict, help="method options, named as in the method's paper")
+    actor: bool = param(True, "apply the method to the actor (False: the actor uses the mean)")
+    critic: bool = param(True, "apply the method to the critics (False: the critics use the mean)")
+    diagnostics_every: int = param(1000, "log gradient-conflict statistics every k updates (0 disables)",
+                                   range="[0, inf)", resume=True)
 
 
 @dataclass
 class AgentConfig:
     """The learning algorithm."""
 
-    name: str = "mtsac"  # mtsac | mtppo | sb3_sac_per_task | sb3_ppo_per_task (one Stable-Baselines3 agent per task)
-    sac: SACConfig = field(default_factory=SACConfig)  # SAC hyper-parameters (agent.name=mtsac, sb3_sac_per_task)
-    ppo: PPOConfig = field(default_factory=PPOConfig)  # PPO hyper-parameters (agent.name=mtppo, sb3_ppo_per_task)
+    name: str = param("mtsac", "mtsac | mtppo | sb3_sac_per_task | sb3_ppo_per_task (one Stable-Baselines3 agent "
+                      "per task)", choices=AGENTS)
+    sac: SACConfig = param(factory=SACConfig, help="SAC hyper-parameters (agent.name=mtsac, sb3_sac_per_task)")
+    ppo: PPOConfig = param(factory=PPOConfig, help="PPO hyper-parameters (agent.name=mtppo, sb3_ppo_per_task)")
+
+    def check(self) -> None:
+        if self.name.startswith("sb3_") and importlib.util.find_spec("stable_baselines3") is None:
+            raise FieldError("name", f"agent.name={self.name} needs stable-baselines3: pip install 'mtrl[sb3]'")
 
 
 @dataclass
 class TrainConfig:
-    """The training loop. Step counts are environment steps per task (one vector-env step = one per task)."""
+    """The training loop. Step counts are environment steps per task (one vector-env step = one per task).
+    Fields marked ``resume=True`` may be edited in a run's config.yaml before ``--resume``."""
 
-    total_steps_per_task: int = 2_000_000  # training budget in env steps per task (the standard MT10 budget)
-    random_steps_per_task: int = 5_000  # uniformly random actions first; gradient updates start after them
-    updates_per_step: int = 1  # gradient updates per vector-env step
-    overlap_updates: bool = False  # off-policy: run a step's updates while the envs step (async envs gain most)
-    buffer_capacity_per_task: int = 200_000  # replay transitions kept per task
-    eval_every: int = 100_000  # run the evaluation protocol every k steps per task (0: only at the end)
-    eval_episodes: int = 50  # evaluation episodes per task (the official protocol: 50, one per goal)
-    log_every: int = 5_000  # write metrics every k steps per task (rounded to episode boundaries)
-    checkpoint_every: int = 100_000  # save a checkpoint every k steps per task (at episode boundaries)
-    keep_checkpoints: int = 3  # how many recent checkpoints to keep
-    save_buffer: bool = True  # include the replay buffer in checkpoints (needed for exact resume)
-    progress: bool = True  # show a progress bar
+    total_steps_per_task: int = param(2_000_000, "training budget in env steps per task (the standard MT10 budget)",
+                                      range="[1, inf)", resume=True)
+    random_steps_per_task: int = param(5_000, "uniformly random actions first; gradient updates start after them",
+                                       range="[0, inf)")
+    updates_per_step: int = param(1, "gradient updates per vector-env step", range="[1, inf)")
+    overlap_updates: bool = param(False, "off-policy: run a step's updates while the envs step (async envs gain "
+                                  "most)")
+    buffer_capacity_per_task: int = param(200_000, "replay transitions kept per task", range="[1, inf)")
+    eval_every: int = param(100_000, "run the evaluation protocol every k steps per task (0: only at the end)",
+                            range="[0, inf)", resume=True)
+    eval_episodes: int = param(50, "evaluation episodes per task (the official protocol: 50, one per goal)",
+                               range="[1, inf)", resume=True)
+    log_every: int = param(5_000, "write metrics every k steps per task (rounded to episode boundaries)",
+                           range="[1, inf)", resume=True)
+    checkpoint_every: int = param(100_000, "save a checkpoint every k steps per task (at episode boundaries)",
+                                  range="[1, inf)", resume=True)
+    keep_checkpoints: int = param(3, "how many recent checkpoints to keep", range="[1, inf)", resume=True)
+    save_buffer: bool = param(True, "include the replay buffer in checkpoints (needed for exact resume)",
+                              resume=True)
+    progress: bool = param(True, "show a progress bar", resume=True)
 
 
 @dataclass
 class RunConfig:
     """A whole training run."""
 
-    name: str = "run"  # run name, used for the default run directory
-    seed: int = 0  # seeds torch, numpy, python and the environments
-    device: str = "auto"  # auto (cuda if available) | cpu | cuda | cuda:N
-    run_dir: str | None = None  # where outputs go; default runs/<name>-seed<seed>; must not hold another run
-    deterministic: bool = True  # deterministic torch kernels (exact CPU reproducibility)
-    env: EnvConfig = field(default_factory=EnvConfig)  # environments
-    agent: AgentConfig = field(default_factory=AgentConfig)  # algorithm
-    surgery: SurgeryConfig = field(default_factory=SurgeryConfig)  # gradient surgery
-    train: TrainConfig = field(default_factory=TrainConfig)  # training loop
+    name: str = param("run", "run name, used for the default run directory", resume=True)
+    seed: int = param(0, "seeds torch, numpy, python and the environments", range="[0, inf)")
+    device: str = param("auto", "auto (cuda if available) | cpu | cuda | cuda:N", resume=True)
+    run_dir: str | None = param(None, "where outputs go; default runs/<name>-seed<seed>; must not hold another run",
+                                resume=True)
+    deterministic: bool = param(True, "deterministic torch kernels (exact CPU reproducibility)")
+    env: EnvConfig = param(factory=EnvConfig, help="environments")
+    agent: AgentConfig = param(factory=AgentConfig, help="algorithm")
+    surgery: SurgeryConfig = param(factory=SurgeryConfig, help="gradient surgery")
+    train: TrainConfig = param(factory=TrainConfig, help="training loop")
+
+    def check(self) -> None:
+        if not (self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)):
+            raise FieldError("device", f"device: expected auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.run_dir and Path(self.run_dir).exists() and not Path(self.run_dir).is_dir():
+            raise FieldError("run_dir", f"run_dir {self.run_dir!r} is an existing file, not a directory")
+        self._check_surgery()
+        self._check_precision()
+
+    def _check_precision(self) -> None:
+        """The agents' precisions run on the run's device (tf32 needs CUDA)."""
+        import torch
+
+        from mtrl.precision import check_precision
+
+        device = self.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        for key, precision in (("agent.sac.precision", self.agent.sac.precision),
+                               ("agent.ppo.precision", self.agent.ppo.precision)):
+            try:
+                check_precision(precision, device)
+            except ValueError as err:
+                raise FieldError(key, f"{key}: {str(err).removeprefix('precision: ')}") from err
+
+    def _check_surgery(self) -> None:
+        """Build the method once, so that unknown names and options and bad option values fail here."""
+        from mtrl.surgery import make_surgery
+
+        try:
+            make_surgery(self.surgery.name, max(self.env.num_tasks, 1), **self.surgery.options)
+        except (ValueError, TypeError, ImportError) as err:
+            raise FieldError("surgery", f"surgery: {str(err).splitlines()[0]}") from err
 
 
 def _format_omegaconf_error(err: OmegaConfBaseException) -> str:
@@ -92,9 +145,11 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         try:
             loaded = OmegaConf.load(path)
         except Exception as err:  # yaml errors come in many types
-            raise ConfigError(f"malformed config {path}: {str(err).splitlines()[0]}") from err
+            raise ConfigError(f"malformed config {path}: {_yaml_error(err)}") from err
         if not OmegaConf.is_dict(loaded):
             raise ConfigError(f"malformed config {path}: the top level must be a mapping")
+        if not loaded:  # an empty file would silently train the full default MT10 run
+            raise ConfigError(f"empty config file {path}: give at least the settings that differ from the defaults")
         layers.append(loaded)
     for item in overrides:
         if "=" not in item:
@@ -111,80 +166,13 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     return cfg
 
 
-AGENTS = ("mtsac", "mtppo", "sb3_sac_per_task", "sb3_ppo_per_task")
-
-
 def validate(cfg: RunConfig) -> None:
-    """Semantic checks beyond types; raises :class:`ConfigError` naming the field."""
+    """The validation pass (every declared range and choice, then the rules between fields); raises
+    :class:`ConfigError` with a one-line message naming the field."""
     try:
-        cfg.env.validate()
+        check_tree(cfg)
     except ValueError as err:
-        raise ConfigError(f"env: {err}") from err
-    if cfg.agent.name not in AGENTS:
-        raise ConfigError(f"agent.name: unknown agent {cfg.agent.name!r}; valid: {', '.join(AGENTS)}")
-    if cfg.agent.name.startswith("sb3_") and importlib.util.find_spec("stable_baselines3") is None:
-        raise ConfigError(f"agent.name={cfg.agent.name} needs stable-baselines3: pip install 'mtrl[sb3]'")
-    t = cfg.train
-    positive = {
-        "train.total_steps_per_task": t.total_steps_per_task,
-        "train.updates_per_step": t.updates_per_step,
-        "train.buffer_capacity_per_task": t.buffer_capacity_per_task,
-        "train.eval_episodes": t.eval_episodes,
-        "train.log_every": t.log_every,
-        "train.checkpoint_every": t.checkpoint_every,
-        "train.keep_checkpoints": t.keep_checkpoints,
-        "agent.sac.batch_size_per_task": cfg.agent.sac.batch_size_per_task,
-        "agent.ppo.epochs": cfg.agent.ppo.epochs,
-        "agent.ppo.minibatches": cfg.agent.ppo.minibatches,
-    }
-    for key, value in positive.items():
-        if value < 1:
-            raise ConfigError(f"{key} must be >= 1, got {value}")
-    _validate_sac(cfg.agent.sac)
-    if t.random_steps_per_task < 0 or t.eval_every < 0:
-        raise ConfigError("train.random_steps_per_task and train.eval_every must be >= 0")
-    if not (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda")):
-        raise ConfigError(f"device: expected auto, cpu, cuda or cuda:N, got {cfg.device!r}")
-    _validate_precision(cfg)
-    from mtrl.surgery import make_surgery
-
-    try:
-        make_surgery(cfg.surgery.name, max(cfg.env.num_tasks, 1), **cfg.surgery.options)
-    except (ValueError, ImportError) as err:
-        raise ConfigError(f"surgery: {err}") from err
-
-
-def _validate_precision(cfg: RunConfig) -> None:
-    """``agent.sac.precision`` / ``agent.ppo.precision`` name a precision that the run's device supports."""
-    import torch
-
-    from mtrl.precision import check_precision
-
-    device = cfg.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    for key, precision in (("agent.sac.precision", cfg.agent.sac.precision),
-                           ("agent.ppo.precision", cfg.agent.ppo.precision)):
-        try:
-            check_precision(precision, device)
-        except ValueError as err:
-            raise ConfigError(f"{key}: {str(err).removeprefix('precision: ')}") from err
-
-
-def _validate_sac(sac: SACConfig) -> None:
-    """The SAC fields with a closed set of values or a range, and both networks' architectures."""
-    if sac.log_std_bound not in LOG_STD_BOUNDS:
-        raise ConfigError(f"agent.sac.log_std_bound: expected one of {', '.join(LOG_STD_BOUNDS)}, "
-                          f"got {sac.log_std_bound!r}")
-    if sac.twin_loss not in TWIN_LOSSES:
-        raise ConfigError(f"agent.sac.twin_loss: expected one of {', '.join(TWIN_LOSSES)}, got {sac.twin_loss!r}")
-    if not sac.adam_eps > 0:
-        raise ConfigError(f"agent.sac.adam_eps must be > 0, got {sac.adam_eps}")
-    for name in ("actor", "critic"):
-        try:
-            getattr(sac, name).validate()
-        except ValueError as err:
-            raise ConfigError(f"agent.sac.{name}: {err}") from err
+        raise ConfigError(str(err).splitlines()[0]) from err
 
 
 def to_yaml(cfg: RunConfig) -> str:
@@ -192,10 +180,56 @@ def to_yaml(cfg: RunConfig) -> str:
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 
-def from_yaml_text(text: str) -> RunConfig:
-    """Parse a resolved config written by :func:`to_yaml` (used by resume and evaluate)."""
+def from_yaml_text(text: str, source: str = "recorded config") -> RunConfig:
+    """Parse a resolved config written by :func:`to_yaml` (used by resume and evaluate); ``source`` names it in
+    errors."""
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.create(text))
+        recorded = OmegaConf.create(text)
+    except Exception as err:  # yaml errors come in many types
+        raise ConfigError(f"malformed {source}: {_yaml_error(err)}") from err
+    if not OmegaConf.is_dict(recorded):
+        raise ConfigError(f"malformed {source}: the top level must be a mapping")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), recorded)
         return OmegaConf.to_object(merged)  # type: ignore[return-value]
     except OmegaConfBaseException as err:
-        raise ConfigError(f"invalid recorded config: {_format_omegaconf_error(err)}") from err
+        raise ConfigError(f"invalid {source}: {_format_omegaconf_error(err)}") from err
+
+
+def _yaml_error(err: Exception) -> str:
+    """One line for a YAML parse error: the problem and where it is."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
+
+
+def check_resume_config(recorded: RunConfig, edited: RunConfig, where: str) -> list[str]:
+    """Compare the config a checkpoint was made with (``recorded``) with the run's config.yaml (``edited``).
+
+    Fields declared with ``resume=True`` (the budget, logging/eval/checkpoint cadence, eval episodes, progress bar,
+    device, ...) may change and take effect; any other change raises :class:`ConfigError` naming the first changed
+    field. Returns the allowed changes as ``"name: old -> new"`` lines (for the log)."""
+    allowed: list[str] = []
+    for name, old, new, may_change in resume_changes(recorded, edited):
+        if not may_change:
+            raise ConfigError(
+                f"config.yaml changes {name} from {old!r} ({where}) to {new!r}; it cannot change on resume "
+                f"(allowed: {', '.join(resumable_fields())}); restore it or start a new run"
+            )
+        allowed.append(f"{name}: {old!r} -> {new!r}")
+    return allowed
+
+
+def resumable_fields(section: Any = None, prefix: str = "") -> list[str]:
+    """Dotted names of the fields that may change when a run is resumed (declared ``resume=True``)."""
+    import dataclasses
+
+    section = RunConfig() if section is None else section
+    names: list[str] = []
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            names += resumable_fields(value, f"{prefix}{f.name}.")
+        elif f.metadata.get("resume"):
+            names.append(prefix + f.name)
+    return names

@@ -33,7 +33,7 @@ from mtrl.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from mtrl.config import RunConfig, from_yaml_text, to_yaml
+from mtrl.config import RunConfig, check_resume_config, from_yaml_text, to_yaml, validate
 from mtrl.errors import CheckpointError, NonFiniteLossError, RunDirError
 from mtrl.evaluate import EvalResult, evaluate, format_table
 from mtrl.logger import MetricAccumulator, RunLogger, flatten_metrics
@@ -114,7 +114,9 @@ def read_run_config(run_dir: Path) -> RunConfig:
     path = run_dir / CONFIG_FILE
     if not path.is_file():
         raise RunDirError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
-    return from_yaml_text(path.read_text())
+    cfg = from_yaml_text(path.read_text(), source=str(path))
+    validate(cfg)  # an edited config.yaml passes the same checks as a new run's config
+    return cfg
 
 
 @dataclass
@@ -209,6 +211,7 @@ class Trainer:
         if not checkpoints:
             raise CheckpointError(f"no checkpoint to resume from in {self.run_dir / CHECKPOINT_DIR}")
         state = load_checkpoint(checkpoints[-1], map_location=self.device)
+        self._check_config_changes(state, checkpoints[-1])
         try:
             self.agent.load_state_dict(state["agent"])
         except (RuntimeError, KeyError, ValueError) as err:
@@ -224,6 +227,15 @@ class Trainer:
         self.recent_success.extend(state["recent_success"])
         set_rng_state(state["rng"])
         return int(state["step"])
+
+    def _check_config_changes(self, state: dict[str, Any], checkpoint: Path) -> None:
+        """Refuse edits of config.yaml that the restored state cannot honour (before anything is restored or
+        written); report the allowed ones. Checkpoints without a recorded config are trusted as before."""
+        if "config" not in state:
+            return
+        recorded = from_yaml_text(state["config"])
+        for change in check_resume_config(recorded, self.cfg, f"checkpoint {checkpoint.name}"):
+            print(f"resume: config.yaml changed {change}")
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> EvalResult:

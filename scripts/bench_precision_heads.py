@@ -10,9 +10,9 @@ evaluated three ways on the same batch:
 * ``bf16 trunk, bf16 head``: the head's matmul under autocast too (its output rounded to bf16's 8 bits).
 
 It prints the error of each against the reference, in absolute terms and relative to the spread of the Q-values,
-at several scales of the same spread (Meta-World's v2 reward gives returns up to ~10 per step, so Q-values up to ~1000 with gamma
-0.99). A TD error that a critic learns from near convergence is a few units; an error of that size from rounding
-alone is noise in every target. Run: ``python scripts/bench_precision_heads.py``.
+at several scales of the same spread (Meta-World's v2 reward gives returns up to ~10 per step, so Q-values up to
+~1000 with gamma 0.99). A TD error that a critic learns from near convergence is a few units; an error of that
+size from rounding alone is noise in every target. Run: ``python scripts/bench_precision_heads.py``.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def test_tf32_is_refused_off_cuda_with_a_clear_error(tmp_path):
         with pytest.raises(ConfigError, match=f"^{key}: tf32 needs a CUDA device") as err:
             load_config(ROOT / "configs" / "synthetic.yaml", [f"{key}=tf32", "device=cpu"])
         assert "\n" not in str(err.value)
-        with pytest.raises(ConfigError, match=f"{key}: unknown 'fp16'"):
+        with pytest.raises(ConfigError, match=f"{key}: unknown precision 'fp16'"):
             load_config(None, [f"{key}=fp16"])
 
 
@@ -223,7 +223,8 @@ def test_bf16_compiled_update_matches_eager_bf16():
     a = eager.update(batch)
     torch.manual_seed(8)
     b = compiled.update(batch)
-    assert not compiled.target_q.error and all(fn.error is None for fn in compiled.critic_update._batched_losses.values())
+    compiled_fns = [compiled.target_q, *compiled.critic_update._batched_losses.values()]
+    assert all(fn.error is None for fn in compiled_fns)
     for key in ("critic_loss", "actor_loss"):
         assert torch.allclose(a[key], b[key], rtol=LOSS_RTOL, atol=1e-3), key
 

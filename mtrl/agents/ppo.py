@@ -16,16 +16,17 @@ All tensors carry a leading task axis: ``obs (T, B, obs_dim)``; rollouts ``(S, T
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from envs.fields import param
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import Params, TaskBatched, TaskSpecific
 from mtrl.optim import adam
-from mtrl.precision import Precision
+from mtrl.precision import PRECISIONS, Precision
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
 
@@ -35,25 +36,27 @@ class PPOConfig:
     """Multi-task PPO hyper-parameters. The rollout of one update is one full episode of every sub-env (use
     ``env.envs_per_task`` to collect more per update)."""
 
-    lr: float = 5e-4  # Adam learning rate of actor and critic
-    anneal_lr: bool = True  # anneal the learning rate linearly to 0 over the run
-    gamma: float = 0.99  # discount factor
-    gae_lambda: float = 0.97  # GAE lambda
-    epochs: int = 16  # passes over each rollout
-    minibatches: int = 32  # task-stratified minibatches per epoch
-    clip_coef: float = 0.2  # PPO ratio clip
-    clip_value_loss: bool = True  # clip the value update around the rollout's values (clip_coef)
-    vf_coef: float = 0.5  # value-loss coefficient
-    ent_coef: float = 5e-3  # entropy bonus coefficient
-    max_grad_norm: float = 0.5  # global gradient-norm clip of actor and critic (<= 0 disables)
-    target_kl: float | None = None  # stop an update's epochs early once the mean approximate KL exceeds this
-    normalize_obs: bool = True  # running mean/std observation normalisation per task
-    normalize_advantages: bool = True  # normalise advantages per task
-    init_log_std: float = 0.0  # initial log standard deviation of the policy
-    compile: bool = False  # torch.compile the minibatch loss computations (eager fallback on failure)
-    precision: str = "fp32"  # network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see mtrl.precision
-    actor: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # policy net
-    critic: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # value net
+    lr: float = param(5e-4, "Adam learning rate of actor and critic", range="(0, inf)")
+    anneal_lr: bool = param(True, "anneal the learning rate linearly to 0 over the run")
+    gamma: float = param(0.99, "discount factor", range="[0, 1]")
+    gae_lambda: float = param(0.97, "GAE lambda", range="[0, 1]")
+    epochs: int = param(16, "passes over each rollout", range="[1, inf)")
+    minibatches: int = param(32, "task-stratified minibatches per epoch", range="[1, inf)")
+    clip_coef: float = param(0.2, "PPO ratio clip", range="(0, inf)")
+    clip_value_loss: bool = param(True, "clip the value update around the rollout's values (clip_coef)")
+    vf_coef: float = param(0.5, "value-loss coefficient", range="[0, inf)")
+    ent_coef: float = param(5e-3, "entropy bonus coefficient", range="[0, inf)")
+    max_grad_norm: float = param(0.5, "global gradient-norm clip of actor and critic (<= 0 disables)")
+    target_kl: float | None = param(None, "stop an update's epochs early once the mean approximate KL exceeds this",
+                                    range="(0, inf)")
+    normalize_obs: bool = param(True, "running mean/std observation normalisation per task")
+    normalize_advantages: bool = param(True, "normalise advantages per task")
+    init_log_std: float = param(0.0, "initial log standard deviation of the policy")
+    compile: bool = param(False, "torch.compile the minibatch loss computations (eager fallback on failure)")
+    precision: str = param("fp32", "network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see "
+                           "mtrl.precision", choices=PRECISIONS, resume=True)
+    actor: NetConfig = param(factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]), help="policy net")
+    critic: NetConfig = param(factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]), help="value net")
 
 
 def compute_gae(rewards: Tensor, values: Tensor, next_values: Tensor, terminated: Tensor, episode_end: Tensor,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -24,42 +24,57 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from envs.fields import FieldError, param
 from mtrl.compile import MaybeCompiled
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import Params, TaskBatched
 from mtrl.optim import adam
 from mtrl.optim import step as optimizer_step
-from mtrl.precision import Precision
+from mtrl.precision import PRECISIONS, Precision
 from mtrl.replay import Batch
 from mtrl.surgery.base import Surgery
 from mtrl.task_gradients import SurgeryUpdate
+
+LOG_STD_BOUNDS = ("tanh", "clip")
+TWIN_LOSSES = ("sum", "mean")
 
 
 @dataclass
 class SACConfig:
     """Multi-task SAC hyper-parameters (defaults: the standard MT10 budget of the Meta-World baselines)."""
 
-    actor_lr: float = 3e-4  # Adam learning rate of the policy
-    critic_lr: float = 3e-4  # Adam learning rate of the twin critics
-    alpha_lr: float = 1e-4  # Adam learning rate of the per-task log-temperatures
-    gamma: float = 0.99  # discount factor
-    tau: float = 0.005  # Polyak rate of the target critics
-    batch_size_per_task: int = 128  # transitions per task in every gradient update
-    init_temperature: float = 1.0  # initial alpha of every task
-    target_entropy: float | None = None  # per-task entropy target; None: -action_dim
-    max_grad_norm: float = 1.0  # global gradient-norm clip of actor and critics (<= 0 disables)
-    actor_update_every: int = 1  # policy (and temperature) update every k critic updates
-    target_update_every: int = 1  # target-critic Polyak update every k critic updates
-    log_std_min: float = -5.0  # lower bound of the policy's log standard deviation
-    log_std_max: float = 2.0  # upper bound of the policy's log standard deviation
-    log_std_bound: str = "tanh"  # how log_std is kept in its bounds: tanh (smooth rescaling) | clip (hard clamp)
-    twin_loss: str = "sum"  # the two critics' mean squared TD errors combined: sum | mean (the JAX baselines)
-    adam_eps: float = 1e-8  # Adam's epsilon for actor, critics and temperatures (the JAX baselines: 1e-5)
-    compile: bool = False  # torch.compile the update's loss and target computations (eager fallback on failure)
-    precision: str = "fp32"  # network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see mtrl.precision
-    actor: NetConfig = field(default_factory=NetConfig)  # policy architecture
-    critic: NetConfig = field(default_factory=NetConfig)  # architecture of each Q-network
+    actor_lr: float = param(3e-4, "Adam learning rate of the policy", range="(0, inf)")
+    critic_lr: float = param(3e-4, "Adam learning rate of the twin critics", range="(0, inf)")
+    alpha_lr: float = param(1e-4, "Adam learning rate of the per-task log-temperatures", range="(0, inf)")
+    gamma: float = param(0.99, "discount factor", range="[0, 1]")
+    tau: float = param(0.005, "Polyak rate of the target critics", range="(0, 1]")
+    batch_size_per_task: int = param(128, "transitions per task in every gradient update", range="[1, inf)")
+    init_temperature: float = param(1.0, "initial alpha of every task", range="(0, inf)")
+    target_entropy: float | None = param(None, "per-task entropy target; None: -action_dim")
+    max_grad_norm: float = param(1.0, "global gradient-norm clip of actor and critics (<= 0 disables)")
+    actor_update_every: int = param(1, "policy (and temperature) update every k critic updates", range="[1, inf)")
+    target_update_every: int = param(1, "target-critic Polyak update every k critic updates", range="[1, inf)")
+    log_std_min: float = param(-5.0, "lower bound of the policy's log standard deviation")
+    log_std_max: float = param(2.0, "upper bound of the policy's log standard deviation")
+    log_std_bound: str = param("tanh", "how log_std is kept in its bounds: tanh (smooth rescaling) | clip (hard "
+                               "clamp)", choices=LOG_STD_BOUNDS)
+    twin_loss: str = param("sum", "the two critics' mean squared TD errors combined: sum | mean (the JAX "
+                           "baselines)", choices=TWIN_LOSSES)
+    adam_eps: float = param(1e-8, "Adam's epsilon for actor, critics and temperatures (the JAX baselines: 1e-5)",
+                            range="(0, inf)")
+    compile: bool = param(False, "torch.compile the update's loss and target computations (eager fallback on "
+                          "failure)")
+    precision: str = param("fp32", "network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see "
+                           "mtrl.precision", choices=PRECISIONS, resume=True)
+    actor: NetConfig = param(factory=NetConfig, help="policy architecture")
+    critic: NetConfig = param(factory=NetConfig, help="architecture of each Q-network")
+
+    def check(self) -> None:
+        """Rules between fields (each field's own range is declared above)."""
+        if not self.log_std_min < self.log_std_max:
+            raise FieldError("log_std_min", f"log_std_min must be < log_std_max={self.log_std_max}, "
+                             f"got {self.log_std_min}")
 
 
 def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Tensor, Tensor]:
@@ -79,10 +94,6 @@ def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Ten
     differentiated = (pre_tanh + F.softplus(-2.0 * pre_tanh)).mul(2.0).sub(log_std).sum(-1)
     constant = noise.square().sum(-1).mul(-0.5).sub(noise.shape[-1] * (0.5 * math.log(2 * math.pi) + 2 * math.log(2)))
     return action, differentiated + constant
-
-
-LOG_STD_BOUNDS = ("tanh", "clip")
-TWIN_LOSSES = ("sum", "mean")
 
 
 class Actor(nn.Module):

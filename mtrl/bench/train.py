@@ -184,7 +184,8 @@ def measure(config: str, overrides: Sequence[str] = (), episodes: int = 1, warmu
     if profiler is not None and profile:
         profiler.dump_stats(profile)
     return TrainRow(
-        config=str(config), precision=cfg.agent.sac.precision, benchmark=info.benchmark, num_tasks=info.num_tasks, envs_per_task=info.envs_per_task,
+        config=str(config), precision=cfg.agent.sac.precision, benchmark=info.benchmark, num_tasks=info.num_tasks,
+        envs_per_task=info.envs_per_task,
         vector_strategy=str(info.extra.get("vector_strategy", "-")), device=str(device), vector_steps=steps,
         env_steps_per_s=env_rate, updates_per_s=(agent.num_updates - updates_before) / total,
         env_only_steps_per_s=env_only_rate, x_env_only=env_rate / env_only_rate,

@@ -20,11 +20,12 @@ Expert weights, routers and trunks are shared parameters; task embeddings, task 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
+from envs.fields import FieldError, check_tree, param
 from mtrl.nets.care import CARE
 from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import BALANCE_LOSS
@@ -37,6 +38,9 @@ from mtrl.nets.soft_modularization import SoftModularization
 from mtrl.nets.topk_moe import TopKMoE
 from mtrl.precision import fp32_head
 
+HEAD_KINDS = ("per_task", "shared")
+CONDITIONINGS = ("none", "onehot", "embedding", "film")
+
 
 @dataclass
 class NetConfig:
@@ -47,50 +51,48 @@ class NetConfig:
     of ``care``. Fields that an encoder does not use are ignored.
     """
 
-    hidden_sizes: list[int] = field(default_factory=lambda: [400, 400, 400])  # main widths (see above)
-    activation: str = "relu"  # relu | tanh | elu | gelu | silu
-    heads: str = "per_task"  # per_task: one output layer per task; shared: one output layer for all tasks
-    encoder: str = "mlp"  # mlp | moe | topk_moe | moore | soft_modularization | care
-    conditioning: str = "none"  # task id at the input: none | onehot | embedding (learned, concatenated) | film (mlp)
-    task_embedding_dim: int = 50  # width of learned task embeddings (embedding, film, moe, topk_moe, care)
-    num_experts: int = 4  # experts in moe, topk_moe and moore; encoders in care
-    top_k: int = 2  # topk_moe: experts used per sample
-    balance_coef: float = 0.01  # weight of the load-balancing loss (topk_moe) added to each task's loss
-    expert_hidden_sizes: list[int] = field(default_factory=lambda: [50, 50])  # care: widths of each encoder
-    num_layers: int = 2  # soft_modularization: layers of modules (L)
-    num_modules: int = 2  # soft_modularization: modules per layer (m)
-    module_hidden: int = 256  # soft_modularization: width of every module (d)
-    routing_hidden_sizes: list[int] = field(default_factory=lambda: [256, 256])  # soft_modularization: router MLP
-    init: str = "torch_default"  # hidden-layer weights: torch_default (nn.Linear's) | he_uniform (zero biases)
-    head_init_bound: float | None = None  # output layer U(±bound) weights and biases (> 0); None: as `init`
+    hidden_sizes: list[int] = param(factory=lambda: [400, 400, 400], help="main widths (see above)",
+                                    range="[1, inf)")
+    activation: str = param("relu", "relu | tanh | elu | gelu | silu", choices=lambda: ACTIVATIONS)
+    heads: str = param("per_task", "per_task: one output layer per task; shared: one output layer for all tasks",
+                       choices=HEAD_KINDS)
+    encoder: str = param("mlp", "mlp | moe | topk_moe | moore | soft_modularization | care",
+                         choices=lambda: ENCODERS)
+    conditioning: str = param("none", "task id at the input: none | onehot | embedding (learned, concatenated) | "
+                              "film (mlp)", choices=CONDITIONINGS)
+    task_embedding_dim: int = param(50, "width of learned task embeddings (embedding, film, moe, topk_moe, care)",
+                                    range="[1, inf)")
+    num_experts: int = param(4, "experts in moe, topk_moe and moore; encoders in care", range="[1, inf)")
+    top_k: int = param(2, "topk_moe: experts used per sample", range="[1, inf)")
+    balance_coef: float = param(0.01, "weight of the load-balancing loss (topk_moe) added to each task's loss",
+                                range="[0, inf)")
+    expert_hidden_sizes: list[int] = param(factory=lambda: [50, 50], help="care: widths of each encoder",
+                                           range="[1, inf)")
+    num_layers: int = param(2, "soft_modularization: layers of modules (L)", range="[1, inf)")
+    num_modules: int = param(2, "soft_modularization: modules per layer (m)", range="[1, inf)")
+    module_hidden: int = param(256, "soft_modularization: width of every module (d)", range="[1, inf)")
+    routing_hidden_sizes: list[int] = param(factory=lambda: [256, 256], help="soft_modularization: router MLP",
+                                            range="[1, inf)")
+    init: str = param("torch_default", "hidden-layer weights: torch_default (nn.Linear's) | he_uniform (zero "
+                      "biases)", choices=lambda: INITS)
+    head_init_bound: float | None = param(None, "output layer U(±bound) weights and biases; None: as `init`",
+                                          range="(0, inf)")
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the field if a value is out of range."""
-        if self.heads not in HEAD_KINDS:
-            raise ValueError(f"unknown heads {self.heads!r}; valid: {', '.join(HEAD_KINDS)}")
-        if self.encoder not in ENCODERS:
-            raise ValueError(f"unknown encoder {self.encoder!r}; valid: {', '.join(ENCODERS)}")
-        if self.conditioning not in CONDITIONINGS:
-            raise ValueError(f"unknown conditioning {self.conditioning!r}; valid: {', '.join(CONDITIONINGS)}")
+        """Raise :class:`~envs.fields.FieldError` (a ``ValueError``) naming the first invalid field."""
+        check_tree(self)
+
+    def check(self) -> None:
+        """Rules between fields (each field's own range and choices are declared above)."""
         if self.conditioning == "film" and self.encoder != "mlp":
-            raise ValueError(f"conditioning 'film' modulates the MLP trunk: needs encoder 'mlp', got {self.encoder!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
-        if not self.hidden_sizes or min(self.hidden_sizes) < 1:
-            raise ValueError(f"hidden_sizes must name at least one layer of positive width, got {self.hidden_sizes}")
-        for name in ("task_embedding_dim", "num_experts", "top_k"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.balance_coef < 0:
-            raise ValueError(f"balance_coef must be >= 0, got {self.balance_coef}")
-        if self.init not in INITS:
-            raise ValueError(f"unknown init {self.init!r}; valid: {', '.join(INITS)}")
-        if self.head_init_bound is not None and not self.head_init_bound > 0:
-            raise ValueError(f"head_init_bound must be > 0 (or null), got {self.head_init_bound}")
-
-
-HEAD_KINDS = ("per_task", "shared")
-CONDITIONINGS = ("none", "onehot", "embedding", "film")
+            raise FieldError("conditioning", f"conditioning 'film' modulates the MLP trunk: needs encoder 'mlp', "
+                             f"got {self.encoder!r}")
+        if not self.hidden_sizes:
+            raise FieldError("hidden_sizes", "hidden_sizes must name at least one layer, got []")
+        if self.encoder == "topk_moe" and self.top_k > self.num_experts:
+            raise FieldError("top_k", f"top_k must be <= num_experts={self.num_experts}, got {self.top_k}")
+        if self.encoder == "soft_modularization" and self.num_layers < 2:
+            raise FieldError("num_layers", f"soft_modularization needs num_layers >= 2, got {self.num_layers}")
 
 
 def _mlp(in_dim: int, num_tasks: int, cfg: NetConfig) -> nn.Module:

@@ -14,7 +14,8 @@ Methods
 -------
 
 Family **A** (:class:`~mtrl.surgery.base.Aggregator`): a function of the Jacobian, ``aggregate(J) -> d``;
-**L** (:class:`~mtrl.surgery.base.LossWeighting`): weights from the losses, ``d = w @ J``. "Jac." says whether
+**L** (:class:`~mtrl.surgery.base.LossWeighting`): weights from the losses, ``d = w @ J``,
+``aggregate(J, losses) -> d``. "Jac." says whether
 the per-task gradients are needed (without, the agent runs one ordinary backward of ``(w * losses).sum()``).
 "Scale" is what the task weights sum to without conflicts (``1``: the scale of the mean gradient; ``T``: of the
 summed gradient).
@@ -98,9 +99,12 @@ Adding a method: one file defining a :class:`~mtrl.surgery.base.Surgery` subclas
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import importlib
 import inspect
+import types
+import typing
 from typing import Any
 
 from mtrl.surgery.base import Aggregator, Combined, LossWeighting, Surgery
@@ -188,7 +192,42 @@ def make_surgery(name: str, num_tasks: int, **options: Any) -> Surgery:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"{name}: unknown option {option!r}{hint}; valid options: "
                              f"{', '.join(valid) if valid else '(none)'}")
+    _check_option_types(name, cls, options)
     return cls(num_tasks, **options)
+
+
+def _check_option_types(name: str, cls: type[Surgery], options: dict[str, Any]) -> None:
+    """Compare option values with the constructor's annotations (``c: float``), so that ``c="abc"`` is a clear
+    ``ValueError`` naming the option rather than a ``TypeError`` from deep inside the method."""
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except (NameError, TypeError):  # an annotation that does not resolve at runtime: the constructor checks
+        return
+    for option, value in options.items():
+        if option in hints and not _matches(value, hints[option]):
+            raise ValueError(f"{name}: option {option!r} must be {_type_name(hints[option])}, got {value!r}")
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool):
+        return isinstance(value, hint)
+    if origin in (list, tuple, collections.abc.Sequence):
+        inner = typing.get_args(hint)[:1]
+        return isinstance(value, (list, tuple)) and all(_matches(item, inner[0]) for item in value if inner)
+    return True  # anything else: left to the constructor
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 
 __all__ = [

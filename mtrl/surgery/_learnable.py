@@ -43,10 +43,19 @@ class LearnableVector:
         self.optimizer.load_state_dict(state)  # moves Adam's moments to the parameter's device
 
     def step(self, grad: Tensor) -> None:
-        """One Adam step along ``grad`` ``(T,)``."""
-        self.param.grad = grad.detach().to(dtype=self.param.dtype, device=self.param.device)
+        """One Adam step along ``grad`` ``(T,)``. A gradient with a NaN or infinite entry (from a non-finite loss)
+        leaves the value and Adam's moments as they were (only Adam's step counter advances), decided on the
+        device without a host sync, so one bad loss cannot make the vector NaN for good."""
+        grad = grad.detach().to(dtype=self.param.dtype, device=self.param.device)
+        finite = torch.isfinite(grad).all()
+        moments = [t for t in self.optimizer.state[self.param].values() if t.shape == self.param.shape]
+        before = [self.param.detach().clone(), *(t.clone() for t in moments)]
+        self.param.grad = torch.where(finite, grad, 0.0)
         self.optimizer.step()
         self.param.grad = None
+        with torch.no_grad():
+            for tensor, old in zip([self.param, *moments], before, strict=True):
+                tensor.copy_(torch.where(finite, tensor, old))
 
     def assign(self, value: Tensor) -> None:
         """Overwrite the value in place (keeps the optimizer's moments)."""

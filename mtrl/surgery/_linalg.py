@@ -52,12 +52,29 @@ def gramian(jacobian: Tensor) -> Tensor:
 
 def gramian_of_blocks(blocks: Sequence[Tensor]) -> Tensor:
     """``G = Σ_b J_b J_bᵀ``: the Gramian of the column-wise concatenation of ``blocks`` (each ``(T, P_b)``, one
-    dtype) without building the ``(T, P)`` matrix; symmetrised, cast to :func:`solver_dtype`."""
-    G = _block_gramian(blocks[0])
+    dtype) without building the ``(T, P)`` matrix; symmetrised, cast to :func:`solver_dtype`.
+
+    The products run on the blocks divided by a power of two near their largest magnitude, and the result is
+    scaled back in the solver dtype: gradients of size 1e20 (whose squares overflow float32) or 1e-20 (whose
+    squares underflow it) keep a finite, accurate Gramian, and at ordinary scales the result is bit-identical
+    (scaling by a power of two is exact). Costs one ``amax`` and one scaled copy per block, no host sync.
+    """
+    scale = power_of_two_scale(blocks)
+    G = _block_gramian(blocks[0] / scale)
     for block in blocks[1:]:
-        G = G + _block_gramian(block)
+        G = G + _block_gramian(block / scale)
     G = 0.5 * (G + G.T)
-    return G.to(solver_dtype(blocks[0].device))
+    dtype = solver_dtype(blocks[0].device)
+    return G.to(dtype) * scale.to(dtype).square()
+
+
+def power_of_two_scale(blocks: Sequence[Tensor]) -> Tensor:
+    """``2^e`` (0-dim, the blocks' dtype) with the largest ``|entry|`` of ``blocks`` in ``[2^(e-1), 2^e)``; 1 for
+    all-zero blocks. Non-finite entries give a non-finite Gramian anyway (the non-finite check reports it)."""
+    largest = torch.stack([block.detach().abs().amax() for block in blocks]).amax()
+    exponent = torch.frexp(largest).exponent
+    one = torch.ones((), dtype=blocks[0].dtype, device=blocks[0].device)
+    return torch.where(largest > 0, torch.ldexp(one, exponent), one)
 
 
 #: Columns per chunk of :func:`_block_gramian` (and the width below which one matrix product is used).

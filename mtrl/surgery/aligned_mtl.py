@@ -50,6 +50,11 @@ class AlignedMTL(GramianWeightedAggregator):
         """``B`` ``(T, T)`` for the Gramian ``G`` (identity if ``G`` is zero)."""
         T = G.shape[0]
         Gn, scale = normalize_gramian(G)
+        # a non-finite Gramian (a diverged run) would stop LAPACK's eigh with an error; decompose zeros instead
+        # (B = identity below) so the non-finite direction reaches the trainer's non-finite check
+        finite = torch.isfinite(Gn).all()
+        Gn = torch.where(finite, Gn, 0.0)
+        scale = torch.where(finite, scale, 0.0)
         eigenvalues, V = eigh_psd(Gn)  # ascending
         cutoff = eigenvalues[-1] * T * input_eps(input_dtype)
         keep = eigenvalues > cutoff

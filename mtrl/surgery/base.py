@@ -143,6 +143,11 @@ class LossWeighting(Surgery):
     def loss_weights(self, losses: Tensor) -> Tensor | None:
         return None if self.needs_jacobian else self.weights(losses)
 
+    def aggregate(self, jacobian: Tensor, losses: Tensor, last_shared: slice | None = None) -> Tensor:
+        """``jacobian (T, P)``, ``losses (T,)`` -> direction ``(P,)``: the :class:`Aggregator` call with the losses
+        these methods weight by (one step: it updates the method's state like :meth:`combine`)."""
+        return self.combine(jacobian, losses, last_shared=last_shared).direction
+
     def combine(
         self, jacobian: Tensor | None, losses: Tensor, *, last_shared: slice | None = None
     ) -> Combined:

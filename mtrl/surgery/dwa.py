@@ -49,7 +49,10 @@ class DynamicWeightAverage(LossWeighting):
             before, last = (h.to(device=losses.device, dtype=losses.dtype) for h in self.history)
             rate = torch.where(before != 0, last / torch.where(before != 0, before, 1.0), 1.0)
             weights = losses.shape[0] * torch.softmax(rate / self.temperature, dim=0)
-        self.history = [*self.history, losses.clone()][-2:]
+        # a non-finite loss is not remembered (the task keeps its last finite loss): one bad step must not
+        # turn the weights NaN for the next two
+        fallback = self.history[-1].to(device=losses.device, dtype=losses.dtype) if self.history else 0.0
+        self.history = [*self.history, torch.where(torch.isfinite(losses), losses, fallback)][-2:]
         return weights.to(jacobian.dtype if jacobian is not None else losses.dtype)
 
     def state_dict(self) -> dict[str, Any]:

@@ -70,7 +70,11 @@ class FAMO(LossWeighting):
             decrease = self.prev_log_losses.to(losses.device) - log_losses
             z = torch.softmax(self.logits.value, dim=0)
             self.logits.step(z * (decrease - (z * decrease).sum()))  # (∂z/∂ξ)ᵀ δ
-        self.prev_log_losses = log_losses
+        # a non-finite loss leaves the logits (LearnableVector.step skips them) and the remembered losses as
+        # they were, so the weights recover with the next finite losses
+        prev = self.prev_log_losses
+        self.prev_log_losses = log_losses if prev is None else torch.where(torch.isfinite(log_losses), log_losses,
+                                                                            prev.to(losses.device))
         z = torch.softmax(self.logits.value, dim=0)
         scaled = z / log_losses.exp()
         return (scaled / scaled.sum()).to(jacobian.dtype if jacobian is not None else losses.dtype)
