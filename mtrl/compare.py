@@ -220,8 +220,8 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
         raise RunDirError(f"{run_dir} is not a finished run (needs config.yaml and eval.json)")
     cfg = from_yaml_text(config_path.read_text())
     method = ",".join(str(_get(cfg, k)) for k in method_keys)
-    if cfg.surgery.name != "mean" and "surgery.name" not in method_keys:
-        method = f"{method},{cfg.surgery.name}"
+    if cfg.surgery.label() != "mean" and "surgery.name" not in method_keys:
+        method = f"{method},{cfg.surgery.label()}"
     evaluation = json.loads(eval_path.read_text())
     curve = []
     history = run_dir / "evals.jsonl"

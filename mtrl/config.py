@@ -22,14 +22,55 @@ from mtrl.errors import ConfigError
 
 
 @dataclass
-class SurgeryConfig:
-    """Which gradient-surgery method combines the per-task gradients of the shared parameters."""
+class SideSurgeryConfig:
+    """The method of one side (actor or critics); unset fields fall back to ``surgery.name``/``surgery.options``."""
 
-    name: str = "mean"  # method name (see `mtrl.surgery.list_methods()`), or torchjd:<Aggregator>
-    options: dict[str, Any] = field(default_factory=dict)  # method options, named as in the method's paper
-    actor: bool = True  # apply the method to the actor (False: the actor uses the mean)
-    critic: bool = True  # apply the method to the critics (False: the critics use the mean)
+    name: str | None = None  # method of this side; None: surgery.name
+    options: dict[str, Any] | None = None  # its options; None: surgery.options if name is None, else none
+
+
+@dataclass
+class SurgeryConfig:
+    """Which gradient-surgery method combines the per-task gradients of the shared parameters, per side.
+
+    ``name``/``options`` apply to both sides unless ``actor``/``critic`` name their own method:
+    ``surgery: {actor: {name: pcgrad}, critic: {name: fairgrad, options: {alpha: 1.0}}}``. The older form with
+    booleans (``actor: false``: the actor uses the mean) still loads: :func:`normalize_surgery_layer` rewrites
+    each YAML layer and override before the merge (``false`` -> ``{name: mean}``, ``true`` -> both fields unset).
+    """
+
+    name: str = "mean"  # method of both sides (see `mtrl.surgery.list_methods()`), or torchjd:<Aggregator>
+    options: dict[str, Any] = field(default_factory=dict)  # its options, named as in the method's paper
+    actor: SideSurgeryConfig = field(default_factory=SideSurgeryConfig)  # the actor's own method, if any
+    critic: SideSurgeryConfig = field(default_factory=SideSurgeryConfig)  # the critics' own method, if any
     diagnostics_every: int = 1000  # log gradient-conflict statistics every k updates (0 disables)
+
+    def method(self, side: str) -> tuple[str, dict[str, Any]]:
+        """``(name, options)`` of ``side`` (``"actor"`` or ``"critic"``) after the fall-backs."""
+        own: SideSurgeryConfig = getattr(self, side)
+        if own.name is None:
+            return self.name, dict(own.options if own.options is not None else self.options)
+        return own.name, dict(own.options or {})
+
+    def label(self) -> str:
+        """Short name of the methods: ``pcgrad``, or ``actor=pcgrad,critic=fairgrad`` when the sides differ."""
+        actor, critic = self.method("actor")[0], self.method("critic")[0]
+        return actor if actor == critic else f"actor={actor},critic={critic}"
+
+
+def normalize_surgery_layer(layer: Any) -> Any:
+    """Rewrite the older ``surgery.actor``/``surgery.critic`` booleans of one config layer (a loaded YAML file, a
+    dotlist of overrides, a recorded config.yaml) into the per-side form, in place: ``false`` becomes
+    ``{name: mean, options: {}}`` (that side uses the mean), ``true`` becomes ``{name: null, options: null}`` (that
+    side uses ``surgery.name``). Structured configs cannot hold a ``bool | dataclass`` union, hence this step."""
+    surgery = layer.get("surgery") if OmegaConf.is_dict(layer) else None
+    if not OmegaConf.is_dict(surgery):
+        return layer
+    for side in ("actor", "critic"):
+        value = surgery.get(side)
+        if isinstance(value, bool):
+            surgery[side] = {"name": None, "options": None} if value else {"name": "mean", "options": {}}
+    return layer
 
 
 @dataclass
@@ -95,13 +136,13 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             raise ConfigError(f"malformed config {path}: {str(err).splitlines()[0]}") from err
         if not OmegaConf.is_dict(loaded):
             raise ConfigError(f"malformed config {path}: the top level must be a mapping")
-        layers.append(loaded)
+        layers.append(normalize_surgery_layer(loaded))
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")
     try:
         if overrides:
-            layers.append(OmegaConf.from_dotlist(list(overrides)))
+            layers.append(normalize_surgery_layer(OmegaConf.from_dotlist(list(overrides))))
         merged = OmegaConf.merge(*layers)
         cfg: RunConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
     except OmegaConfBaseException as err:
@@ -146,10 +187,12 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError(f"device: expected auto, cpu, cuda or cuda:N, got {cfg.device!r}")
     from mtrl.surgery import make_surgery
 
-    try:
-        make_surgery(cfg.surgery.name, max(cfg.env.num_tasks, 1), **cfg.surgery.options)
-    except (ValueError, ImportError) as err:
-        raise ConfigError(f"surgery: {err}") from err
+    for side in ("actor", "critic"):
+        name, options = cfg.surgery.method(side)
+        try:
+            make_surgery(name, max(cfg.env.num_tasks, 1), **options)
+        except (ValueError, ImportError) as err:
+            raise ConfigError(f"surgery.{side}: {err}") from err
 
 
 def to_yaml(cfg: RunConfig) -> str:
@@ -160,7 +203,8 @@ def to_yaml(cfg: RunConfig) -> str:
 def from_yaml_text(text: str) -> RunConfig:
     """Parse a resolved config written by :func:`to_yaml` (used by resume and evaluate)."""
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.create(text))
+        recorded = normalize_surgery_layer(OmegaConf.create(text))
+        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), recorded)
         return OmegaConf.to_object(merged)  # type: ignore[return-value]
     except OmegaConfBaseException as err:
         raise ConfigError(f"invalid recorded config: {_format_omegaconf_error(err)}") from err

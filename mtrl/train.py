@@ -64,21 +64,18 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, device: torch.device) -> Any:
     """The agent named by ``cfg.agent.name`` with its surgery methods, as the config says."""
-    surgery = cfg.surgery
-
-    def method(enabled: bool):  # noqa: ANN202
-        if enabled:
-            return make_surgery(surgery.name, num_tasks, **surgery.options)
-        return make_surgery("mean", num_tasks)
+    def method(side: str):  # noqa: ANN202
+        name, options = cfg.surgery.method(side)
+        return make_surgery(name, num_tasks, **options)
 
     if cfg.agent.name == "mtppo":
         from mtrl.agents.ppo import MTPPO
 
-        return MTPPO(obs_dim, action_dim, num_tasks, cfg.agent.ppo, actor_surgery=method(surgery.actor),
-                     critic_surgery=method(surgery.critic), device=device)
+        return MTPPO(obs_dim, action_dim, num_tasks, cfg.agent.ppo, actor_surgery=method("actor"),
+                     critic_surgery=method("critic"), device=device)
     return MTSAC(
         obs_dim, action_dim, num_tasks, cfg.agent.sac,
-        actor_surgery=method(surgery.actor), critic_surgery=method(surgery.critic), device=device,
+        actor_surgery=method("actor"), critic_surgery=method("critic"), device=device,
     )
 
 
