@@ -296,6 +296,7 @@ class Trainer:
         result.step = self.step
         scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
         scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
+        scalars.update({f"eval/worst_k/{k}": v for k, v in result.worst_k.items()})
         self.logger.log(self.step, scalars)
         atomic_write_text(json.dumps(result.to_json(), indent=2) + "\n", self.run_dir / EVAL_FILE)
         with (self.run_dir / "evals.jsonl").open("a") as f:

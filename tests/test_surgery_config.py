@@ -3,6 +3,7 @@ booleans, which still loads from YAML, from overrides, from a recorded config.ya
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,7 @@ def test_resume_of_a_run_recorded_in_the_older_form(tmp_path, monkeypatch):
     train(None, resume_dir=tmp_path / "run")
     assert built[0].actor_surgery.name == "mean" and built[0].critic_surgery.name == "nash_mtl"
     assert built[0].critic_surgery.step > 0  # the checkpointed Nash-MTL state came back and moved on
+    # the final evaluation logs the tail-task metric next to the per-task successes (TensorBoard and metrics.jsonl)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    final = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert any(row.get("eval/worst_k/1") == final["worst_k"]["1"] == min(final["per_task"].values()) for row in rows)
