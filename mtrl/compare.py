@@ -220,8 +220,8 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
         raise RunDirError(f"{run_dir} is not a finished run (needs config.yaml and eval.json)")
     cfg = from_yaml_text(config_path.read_text())
     method = ",".join(str(_get(cfg, k)) for k in method_keys)
-    if cfg.surgery.name != "mean" and "surgery.name" not in method_keys:
-        method = f"{method},{cfg.surgery.name}"
+    if cfg.surgery.label() != "mean" and "surgery.name" not in method_keys:
+        method = f"{method},{cfg.surgery.label()}"
     evaluation = json.loads(eval_path.read_text())
     curve = []
     history = run_dir / "evals.jsonl"
@@ -237,6 +237,8 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     ``out_dir``. Returns the summary dict."""
     import numpy as np
     from rliable import metrics
+
+    from mtrl.evaluate import WORST_K
 
     records = [load_run(Path(d), method_keys or ["surgery.name"]) for d in run_dirs]
     if not records:
@@ -263,12 +265,17 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
             scores[m] = np.array([[r.per_task[t] for t in tasks] for r in runs])  # (seeds, tasks)
             summary["per_task"].setdefault(bench, {})[m] = dict(zip(tasks, scores[m].mean(axis=0).tolist(),
                                                                     strict=True))
+        num_tasks = min(x.shape[1] for x in scores.values()) if scores else 0
+        ks = [k for k in WORST_K if k < num_tasks]
         point, intervals = _interval_estimates(
-            scores, lambda x: np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x)]), reps=reps,
-            random_state=rng)
+            scores, lambda x, ks=ks: np.array([metrics.aggregate_iqm(x), metrics.aggregate_mean(x),
+                                               *(worst_k_mean(x, k) for k in ks)]), reps=reps, random_state=rng)
         summary["aggregate"][bench] = {
             m: {"iqm": float(point[m][0]), "iqm_ci": [float(intervals[m][0, 0]), float(intervals[m][1, 0])],
                 "mean": float(point[m][1]), "mean_ci": [float(intervals[m][0, 1]), float(intervals[m][1, 1])],
+                "worst_k": {str(k): {"value": float(point[m][2 + i]),
+                                     "ci": [float(intervals[m][0, 2 + i]), float(intervals[m][1, 2 + i])]}
+                            for i, k in enumerate(ks)},
                 "runs": int(scores[m].shape[0])}
             for m in scores
         }
@@ -286,6 +293,13 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     emit(_markdown(summary).split("\n## Per-task")[0])
     emit(f"report written to {out_dir} (summary.md, results.csv, figures)")
     return summary
+
+
+def worst_k_mean(scores: Any, k: int) -> float:
+    """Mean over runs of each run's mean success on its ``k`` worst tasks; ``scores`` ``(runs, tasks)`` numpy."""
+    import numpy as np
+
+    return float(np.sort(scores, axis=1)[:, :k].mean())
 
 
 def _interval_estimates(*args: Any, **kwargs: Any) -> Any:
@@ -312,6 +326,14 @@ def _markdown(summary: dict[str, Any]) -> str:
                          f"{a['iqm']:.3f} [{a['iqm_ci'][0]:.3f}, {a['iqm_ci'][1]:.3f}] "
                          f"({a['mean']:.3f} [{a['mean_ci'][0]:.3f}, {a['mean_ci'][1]:.3f}]; n={a['runs']})")
         out.append(f"| {m} | " + " | ".join(cells) + " |")
+    for b in benches:
+        table = {m: a["worst_k"] for m, a in summary["aggregate"].get(b, {}).items() if a.get("worst_k")}
+        ks = sorted({k for w in table.values() for k in w}, key=int)
+        if ks:
+            out += ["", f"## Worst-k tasks ({b}): mean success of the k worst [95% CI]", "",
+                    "| method | " + " | ".join(f"worst-{k}" for k in ks) + " |", "| --- |" + " --- |" * len(ks)]
+            out += [f"| {m} | " + " | ".join(f"{w[k]['value']:.3f} [{w[k]['ci'][0]:.3f}, {w[k]['ci'][1]:.3f}]"
+                                             if k in w else "-" for k in ks) + " |" for m, w in table.items()]
     for b, pairs in summary["probability_of_improvement"].items():
         out += ["", f"## Probability of improvement ({b})", "", "| pair | P(X > Y) [95% CI] |", "| --- | --- |"]
         out += [f"| {k} | {v['p']:.3f} [{v['ci'][0]:.3f}, {v['ci'][1]:.3f}] |" for k, v in pairs.items()]

@@ -26,15 +26,56 @@ AGENTS = ("mtsac", "mtppo", "sb3_sac_per_task", "sb3_ppo_per_task")
 
 
 @dataclass
-class SurgeryConfig:
-    """Which gradient-surgery method combines the per-task gradients of the shared parameters."""
+class SideSurgeryConfig:
+    """The method of one side (actor or critics); unset fields fall back to ``surgery.name``/``surgery.options``."""
 
-    name: str = param("mean", "method name (see `mtrl.surgery.list_methods()`), or torchjd:<Aggregator>")
-    options: dict[str, Any] = param(factory=dict, help="method options, named as in the method's paper")
-    actor: bool = param(True, "apply the method to the actor (False: the actor uses the mean)")
-    critic: bool = param(True, "apply the method to the critics (False: the critics use the mean)")
+    name: str | None = param(None, "method of this side; None: surgery.name")
+    options: dict[str, Any] | None = param(None, "its options; None: surgery.options if name is None, else none")
+
+
+@dataclass
+class SurgeryConfig:
+    """Which gradient-surgery method combines the per-task gradients of the shared parameters, per side.
+
+    ``name``/``options`` apply to both sides unless ``actor``/``critic`` name their own method:
+    ``surgery: {actor: {name: pcgrad}, critic: {name: fairgrad, options: {alpha: 1.0}}}``. The older form with
+    booleans (``actor: false``: the actor uses the mean) still loads: :func:`normalize_surgery_layer` rewrites
+    each YAML layer and override before the merge (``false`` -> ``{name: mean}``, ``true`` -> both fields unset).
+    """
+
+    name: str = param("mean", "method of both sides (see `mtrl.surgery.list_methods()`), or torchjd:<Aggregator>")
+    options: dict[str, Any] = param(factory=dict, help="its options, named as in the method's paper")
+    actor: SideSurgeryConfig = param(factory=SideSurgeryConfig, help="the actor's own method, if any")
+    critic: SideSurgeryConfig = param(factory=SideSurgeryConfig, help="the critics' own method, if any")
     diagnostics_every: int = param(1000, "log gradient-conflict statistics every k updates (0 disables)",
                                    range="[0, inf)", resume=True)
+
+    def method(self, side: str) -> tuple[str, dict[str, Any]]:
+        """``(name, options)`` of ``side`` (``"actor"`` or ``"critic"``) after the fall-backs."""
+        own: SideSurgeryConfig = getattr(self, side)
+        if own.name is None:
+            return self.name, dict(own.options if own.options is not None else self.options)
+        return own.name, dict(own.options or {})
+
+    def label(self) -> str:
+        """Short name of the methods: ``pcgrad``, or ``actor=pcgrad,critic=fairgrad`` when the sides differ."""
+        actor, critic = self.method("actor")[0], self.method("critic")[0]
+        return actor if actor == critic else f"actor={actor},critic={critic}"
+
+
+def normalize_surgery_layer(layer: Any) -> Any:
+    """Rewrite the older ``surgery.actor``/``surgery.critic`` booleans of one config layer (a loaded YAML file, a
+    dotlist of overrides, a recorded config.yaml) into the per-side form, in place: ``false`` becomes
+    ``{name: mean, options: null}`` (that side uses the mean), ``true`` becomes ``{name: null, options: null}`` (that
+    side uses ``surgery.name``). Structured configs cannot hold a ``bool | dataclass`` union, hence this step."""
+    surgery = layer.get("surgery") if OmegaConf.is_dict(layer) else None
+    if not OmegaConf.is_dict(surgery):
+        return layer
+    for side in ("actor", "critic"):
+        value = surgery.get(side)
+        if isinstance(value, bool):
+            surgery[side] = {"name": None, "options": None} if value else {"name": "mean", "options": None}
+    return layer
 
 
 @dataclass
@@ -121,10 +162,12 @@ class RunConfig:
         """Build the method once, so that unknown names and options and bad option values fail here."""
         from mtrl.surgery import make_surgery
 
-        try:
-            make_surgery(self.surgery.name, max(self.env.num_tasks, 1), **self.surgery.options)
-        except (ValueError, TypeError, ImportError) as err:
-            raise FieldError("surgery", f"surgery: {str(err).splitlines()[0]}") from err
+        for side in ("actor", "critic"):
+            name, options = self.surgery.method(side)
+            try:
+                make_surgery(name, max(self.env.num_tasks, 1), **options)
+            except (ValueError, TypeError, ImportError) as err:
+                raise FieldError(f"surgery.{side}", f"surgery.{side}: {str(err).splitlines()[0]}") from err
 
 
 def _format_omegaconf_error(err: OmegaConfBaseException) -> str:
@@ -150,13 +193,13 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             raise ConfigError(f"malformed config {path}: the top level must be a mapping")
         if not loaded:  # an empty file would silently train the full default MT10 run
             raise ConfigError(f"empty config file {path}: give at least the settings that differ from the defaults")
-        layers.append(loaded)
+        layers.append(normalize_surgery_layer(loaded))
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")
     try:
         if overrides:
-            layers.append(OmegaConf.from_dotlist(list(overrides)))
+            layers.append(normalize_surgery_layer(OmegaConf.from_dotlist(list(overrides))))
         merged = OmegaConf.merge(*layers)
         cfg: RunConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
     except OmegaConfBaseException as err:
@@ -189,6 +232,7 @@ def from_yaml_text(text: str, source: str = "recorded config") -> RunConfig:
         raise ConfigError(f"malformed {source}: {_yaml_error(err)}") from err
     if not OmegaConf.is_dict(recorded):
         raise ConfigError(f"malformed {source}: the top level must be a mapping")
+    recorded = normalize_surgery_layer(recorded)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(RunConfig), recorded)
         return OmegaConf.to_object(merged)  # type: ignore[return-value]

@@ -8,7 +8,7 @@ at **any** step. The score of a task is its success rate; the benchmark score is
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,6 +18,18 @@ from torch import Tensor
 from envs.base import MultiTaskVectorEnv
 
 Policy = Callable[[Tensor], Tensor]  # obs (T, E, obs_dim) -> actions (T, E, action_dim)
+
+
+#: k of the worst-k success rates reported beside the mean (only those below the number of tasks)
+WORST_K = (1, 3, 5, 10)
+
+
+def worst_k_success(rates: Sequence[float]) -> dict[str, float]:
+    """Mean success of the ``k`` worst tasks for each ``k`` in :data:`WORST_K` with ``k < T`` (``rates``: ``T``
+    per-task success rates); keys are ``str(k)`` (as in eval.json). The tail-task metric of TOPPO (Li et al.
+    2026), which reports it beside the mean."""
+    ordered = sorted(rates)
+    return {str(k): sum(ordered[:k]) / k for k in WORST_K if k < len(ordered)}
 
 
 @dataclass
@@ -33,6 +45,7 @@ class EvalResult:
     step: int | None = None  # env steps per task of the evaluated checkpoint
     checkpoint: str | None = None
     wall_clock_s: float | None = None  # training wall-clock (seconds, all sittings) when the evaluation ran
+    worst_k: dict[str, float] = field(default_factory=dict)  # "k" -> mean success of the k worst tasks
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +86,7 @@ def evaluate(policy: Policy, env: MultiTaskVectorEnv, num_episodes: int = 50) ->
     return EvalResult(
         mean_success=sum(rates) / T,
         per_task=dict(zip(info.task_names, rates, strict=True)),
+        worst_k=worst_k_success(rates),
         mean_return=float(sum(mean_returns) / T),
         per_task_return=dict(zip(info.task_names, mean_returns, strict=True)),
         episodes_per_task=num_episodes,

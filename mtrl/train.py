@@ -66,21 +66,18 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, device: torch.device) -> Any:
     """The agent named by ``cfg.agent.name`` with its surgery methods, as the config says."""
-    surgery = cfg.surgery
-
-    def method(enabled: bool):  # noqa: ANN202
-        if enabled:
-            return make_surgery(surgery.name, num_tasks, **surgery.options)
-        return make_surgery("mean", num_tasks)
+    def method(side: str):  # noqa: ANN202
+        name, options = cfg.surgery.method(side)
+        return make_surgery(name, num_tasks, **options)
 
     if cfg.agent.name == "mtppo":
         from mtrl.agents.ppo import MTPPO
 
-        return MTPPO(obs_dim, action_dim, num_tasks, cfg.agent.ppo, actor_surgery=method(surgery.actor),
-                     critic_surgery=method(surgery.critic), device=device)
+        return MTPPO(obs_dim, action_dim, num_tasks, cfg.agent.ppo, actor_surgery=method("actor"),
+                     critic_surgery=method("critic"), device=device)
     return MTSAC(
         obs_dim, action_dim, num_tasks, cfg.agent.sac,
-        actor_surgery=method(surgery.actor), critic_surgery=method(surgery.critic), device=device,
+        actor_surgery=method("actor"), critic_surgery=method("critic"), device=device,
     )
 
 
@@ -330,6 +327,7 @@ class Trainer:
         result.wall_clock_s = round(self.wall_clock(), 1)
         scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
         scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
+        scalars.update({f"eval/worst_k/{k}": v for k, v in result.worst_k.items()})
         self.logger.log(self.step, scalars)
         atomic_write_text(json.dumps(result.to_json(), indent=2) + "\n", self.run_dir / EVAL_FILE)
         with (self.run_dir / "evals.jsonl").open("a") as f:

@@ -45,7 +45,8 @@ def test_no_host_sync_on_cuda(name, dtype):
     assert all(v.device.type == "cuda" for v in diagnostics.values())
 
 
-@pytest.mark.parametrize("name", ["aligned_mtl", "imtl_g", "config", "mgda", "upgrad", "cagrad", "nash_mtl"])
+@pytest.mark.parametrize("name", ["aligned_mtl", "imtl_g", "config", "mgda", "upgrad", "cagrad", "nash_mtl",
+                                  "fairgrad"])
 def test_cuda_matches_cpu(name):
     """The device solvers (Jacobi eigendecomposition, interior point, Newton) give the CPU answer."""
     T = 10

@@ -22,7 +22,8 @@ ALL_METHODS = list(SURGERY_METHODS)
 STOCHASTIC = ["pcgrad", "graddrop", "gradvac", "rlw"]
 LOSS_WEIGHTINGS = ["uw", "dwa", "rlw", "famo", "gradnorm"]
 #: methods that do not depend on the order of the tasks (the paper defines them symmetrically)
-PERMUTATION_INVARIANT = ["mean", "sum", "mgda", "imtl_g", "upgrad", "nash_mtl", "cagrad", "aligned_mtl", "config"]
+PERMUTATION_INVARIANT = ["mean", "sum", "mgda", "imtl_g", "upgrad", "nash_mtl", "fairgrad", "cagrad", "aligned_mtl",
+                         "config"]
 #: loss weightings whose weights follow a permutation of the tasks (deterministic state)
 PERMUTATION_EQUIVARIANT_WEIGHTINGS = ["uw", "dwa", "famo", "gradnorm"]
 

@@ -18,8 +18,8 @@ from test_surgery_helpers import (
 from mtrl.surgery import SURGERY_METHODS, Surgery, list_methods, make_surgery, method_options
 from mtrl.surgery.diagnostics import gradient_diagnostics
 
-NAMES = ["mean", "sum", "pcgrad", "cagrad", "mgda", "nash_mtl", "imtl_g", "aligned_mtl", "upgrad", "graddrop",
-         "gradvac", "config", "uw", "dwa", "rlw", "famo", "gradnorm"]
+NAMES = ["mean", "sum", "pcgrad", "cagrad", "mgda", "nash_mtl", "fairgrad", "imtl_g", "aligned_mtl", "upgrad",
+         "graddrop", "gradvac", "config", "uw", "dwa", "rlw", "famo", "gradnorm"]
 
 
 def test_the_registry_has_exactly_the_documented_names():

@@ -28,6 +28,7 @@ summed gradient).
 | `cagrad` | Liu et al. 2021 [2] | `c=0.4`, `rescale=1`, `max_iters=50` | A | yes | 1 |
 | `mgda` | Sener & Koltun 2018 [3] | `solver="interior_point"`, `max_iters=25`, `tol=1e-13` | A | yes | 1 |
 | `nash_mtl` | Navon et al. 2022 [4] | `update_weights_every=1`, `max_norm=None`, `optim_niter=20` | A | yes | † |
+| `fairgrad` | Ban & Ji 2024 [16] | `alpha=1.0`, `max_iters=100` | A | yes | † |
 | `imtl_g` | Liu et al. 2021 [5] | | A | yes | 1 |
 | `aligned_mtl` | Senushkin et al. 2023 [6] | `scale_mode="min"` | A | yes | † |
 | `upgrad` | Quinton & Rey 2024 [7] | `max_iters=25`, `tol=1e-13` | A | yes | 1 |
@@ -41,8 +42,9 @@ summed gradient).
 | `gradnorm` | Chen et al. 2018 [15] | `alpha=1.5`, `lr=0.025` | L | yes | T |
 | `torchjd:<A>` | torchjd's aggregator `A` | `A`'s constructor arguments | A | yes | |
 
-(†) ``nash_mtl`` sets the step length itself (``||d|| = sqrt(T)``); ``aligned_mtl`` scales by the smallest
-singular value of ``J``. MGDA's ``solver="frank_wolfe"`` defaults to ``max_iters=250``, ``tol=1e-5``.
+(†) ``nash_mtl`` sets the step length itself (``||d|| = sqrt(T)``), and so does ``fairgrad``; ``aligned_mtl``
+scales by the smallest singular value of ``J``. MGDA's ``solver="frank_wolfe"`` defaults to ``max_iters=250``,
+``tol=1e-5``.
 
 References:
 [1] Yu, Kumar, Gupta, Levine, Hausman, Finn. Gradient Surgery for Multi-Task Learning. NeurIPS 2020.
@@ -67,6 +69,7 @@ Learning. TMLR 2022 (arXiv:2111.10603, 2021).
 [14] Liu, Liu, Stone, Liu. FAMO: Fast Adaptive Multitask Optimization. NeurIPS 2023.
 [15] Chen, Badrinarayanan, Lee, Rabinovich. GradNorm: Gradient Normalization for Adaptive Loss Balancing in
 Deep Multitask Networks. ICML 2018.
+[16] Ban, Ji. Fair Resource Allocation in Multi-Task Learning. ICML 2024.
 
 Definition choices (details in each class's docstring):
 
@@ -76,21 +79,25 @@ Definition choices (details in each class's docstring):
   ``c = 0`` is ``mean``.
 * ``nash_mtl`` returns the exact bargaining solution ``w ⊙ (G w) = 1`` (``||d||² = T``); ``max_norm`` optional.
   (The authors' convex-program solver, ported by torchjd, only reaches ``w_i (G w)_i >= 1``, often with slack.)
+* ``fairgrad`` solves ``G w = w^(-1/α)`` exactly (``α = 1`` is ``nash_mtl``) by a line-searched Newton method on
+  the device, on the Gramian normalised by its mean diagonal (the authors call scipy's least squares on the host).
 * ``aligned_mtl`` and ``upgrad`` combine with the mean preference vector ``1/T`` (as torchjd); ``config`` keeps the
   paper's length (sum of projections).
 * ``uw`` weights are ``exp(-s)`` (start at 1); ``dwa`` weights sum to ``T``; ``rlw`` and ``famo`` weights sum to 1;
   ``gradnorm`` weights are renormalised to sum to ``T``.
 
-Numerics: methods that solve something (mgda, cagrad, upgrad, nash_mtl, imtl_g, config, aligned_mtl) work on the
-``T x T`` Gramian in float64 on the Jacobian's device, with fixed iteration counts and no host synchronisation
-(see :mod:`mtrl.surgery._linalg`). Stochastic methods draw from a seeded ``torch.Generator`` on the device, kept
-in ``state_dict()``. Conflict statistics for logging: :func:`mtrl.surgery.diagnostics.gradient_diagnostics`.
+Numerics: methods that solve something (mgda, cagrad, upgrad, nash_mtl, fairgrad, imtl_g, config, aligned_mtl)
+work on the ``T x T`` Gramian in float64 on the Jacobian's device, with fixed iteration counts and no host
+synchronisation (see :mod:`mtrl.surgery._linalg`). Stochastic methods draw from a seeded ``torch.Generator`` on
+the device, kept in ``state_dict()``. Conflict statistics for logging:
+:func:`mtrl.surgery.diagnostics.gradient_diagnostics`.
 
 Cost: apart from ``J Jᵀ`` and ``w @ J`` (two passes over the ``(T, P)`` Jacobian) everything is ``T x T`` work,
 but the solvers launch many small kernels, which is what they cost on a GPU: about 2.8k ops per call for mgda,
-2.4k upgrad, 5.8k cagrad (50 iterations; on the CPU it stops at 10-20), 0.6k nash_mtl (independent of T), 18 per
-task for pcgrad and 45 per task for gradvac, and 10k for aligned_mtl at T = 50 off the CPU (Jacobi sweeps; LAPACK
-on the CPU). Static shapes and no host syncs make the deterministic methods capturable in a CUDA graph.
+2.4k upgrad, 5.8k cagrad (50 iterations; on the CPU it stops at 10-20), 0.6k nash_mtl (independent of T),
+7.1k fairgrad (100 iterations; on the CPU it stops at 5-30), 18 per task for pcgrad and 45 per task for gradvac,
+and 10k for aligned_mtl at T = 50 off the CPU (Jacobi sweeps; LAPACK on the CPU). Static shapes and no host
+syncs make the deterministic methods capturable in a CUDA graph.
 ``torchjd:`` methods run torchjd's host-side solvers and do synchronise.
 
 Adding a method: one file defining a :class:`~mtrl.surgery.base.Surgery` subclass with a ``name``, and one line in
@@ -127,6 +134,7 @@ SURGERY_METHODS: dict[str, type[Surgery]] = {
     "cagrad": _load("cagrad", "CAGrad"),
     "mgda": _load("mgda", "MGDA"),
     "nash_mtl": _load("nash_mtl", "NashMTL"),
+    "fairgrad": _load("fairgrad", "FairGrad"),
     "imtl_g": _load("imtl_g", "IMTLG"),
     "aligned_mtl": _load("aligned_mtl", "AlignedMTL"),
     "upgrad": _load("upgrad", "UPGrad"),
