@@ -32,6 +32,7 @@ from mtrl.nets.film import FiLMMLP
 from mtrl.nets.layers import ACTIVATIONS, MLP, PerTaskLinear
 from mtrl.nets.moe import TaskGatedMoE
 from mtrl.nets.moore import MOORE
+from mtrl.nets.norm import LAYER_NORMS
 from mtrl.nets.soft_modularization import SoftModularization
 from mtrl.nets.topk_moe import TopKMoE
 
@@ -47,6 +48,7 @@ class NetConfig:
 
     hidden_sizes: list[int] = field(default_factory=lambda: [400, 400, 400])  # main widths (see above)
     activation: str = "relu"  # relu | tanh | elu | gelu | silu
+    layer_norm: str = "none"  # LayerNorm per hidden layer of the mlp trunk: none | pre (before the act.) | post
     heads: str = "per_task"  # per_task: one output layer per task; shared: one output layer for all tasks
     encoder: str = "mlp"  # mlp | moe | topk_moe | moore | soft_modularization | care
     conditioning: str = "none"  # task id at the input: none | onehot | embedding (learned, concatenated) | film (mlp)
@@ -70,6 +72,11 @@ class NetConfig:
             raise ValueError(f"unknown conditioning {self.conditioning!r}; valid: {', '.join(CONDITIONINGS)}")
         if self.conditioning == "film" and self.encoder != "mlp":
             raise ValueError(f"conditioning 'film' modulates the MLP trunk: needs encoder 'mlp', got {self.encoder!r}")
+        if self.layer_norm not in LAYER_NORMS:
+            raise ValueError(f"unknown layer_norm {self.layer_norm!r}; valid: {', '.join(LAYER_NORMS)}")
+        if self.layer_norm != "none" and self.encoder != "mlp":
+            raise ValueError(f"layer_norm {self.layer_norm!r} normalises the MLP trunk: needs encoder 'mlp', "
+                             f"got {self.encoder!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
         if not self.hidden_sizes or min(self.hidden_sizes) < 1:
@@ -88,7 +95,7 @@ CONDITIONINGS = ("none", "onehot", "embedding", "film")
 def _mlp(in_dim: int, num_tasks: int, cfg: NetConfig) -> nn.Module:
     if cfg.conditioning == "film":
         return FiLMMLP(in_dim, num_tasks, cfg)
-    return MLP(in_dim, list(cfg.hidden_sizes), cfg.activation)
+    return MLP(in_dim, list(cfg.hidden_sizes), cfg.activation, cfg.layer_norm)
 
 
 # name -> constructor(in_dim, num_tasks, cfg). Encoders other than the plain MLP follow the
