@@ -144,6 +144,18 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("train.random_steps_per_task and train.eval_every must be >= 0")
     if not (cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda")):
         raise ConfigError(f"device: expected auto, cpu, cuda or cuda:N, got {cfg.device!r}")
+    from mtrl.nets.popart import check_popart
+
+    for name, agent in (("sac", cfg.agent.sac), ("ppo", cfg.agent.ppo)):
+        for net in ("actor", "critic"):
+            try:
+                getattr(agent, net).validate()
+            except ValueError as err:
+                raise ConfigError(f"agent.{name}.{net}: {err}") from err
+        try:
+            check_popart(agent.popart, agent.popart_beta, agent.critic.heads)
+        except ValueError as err:
+            raise ConfigError(f"agent.{name}.{err}") from err
     from mtrl.surgery import make_surgery
 
     try:

@@ -2,7 +2,9 @@
 
 * Actor: task-conditioned Gaussian policy, mean from the network, a learned state-independent log-std per task.
   Actions are clipped to ``[-1, 1]`` when they reach the env; log-probabilities are of the unclipped sample.
-* Critic: task-conditioned value network.
+* Critic: task-conditioned value network; with ``popart`` (:mod:`mtrl.nets.popart`) its per-task heads output
+  normalised values: GAE runs on unnormalised values (``explore``/``value`` return them), the value loss on
+  normalised returns, and every update first folds the rollout's returns into the per-task statistics.
 * Observation normalisation: running mean/std per task (saved in checkpoints).
 * Update: GAE per env, advantages normalised per task, clipped surrogate objective, (clipped) value loss,
   entropy bonus, several epochs of task-stratified minibatches (every minibatch holds the same number of samples
@@ -23,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.popart import PopArt, check_popart
 from mtrl.nets.task_batched import Params, TaskBatched, TaskSpecific
 from mtrl.optim import adam
 from mtrl.surgery.base import Surgery
@@ -50,6 +53,8 @@ class PPOConfig:
     normalize_advantages: bool = True  # normalise advantages per task
     init_log_std: float = 0.0  # initial log standard deviation of the policy
     compile: bool = False  # torch.compile the minibatch loss computations (eager fallback on failure)
+    popart: bool = False  # per-task PopArt normalisation of the value function (needs critic.heads: per_task)
+    popart_beta: float = 3e-4  # PopArt statistics step size, in (0, 1] (Hessel et al. 2019)
     actor: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # policy net
     critic: NetConfig = field(default_factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]))  # value net
 
@@ -192,6 +197,8 @@ class MTPPO:
         self.actor = GaussianActor(obs_dim, action_dim, num_tasks, cfg).to(self.device)
         self.critic = ValueNet(obs_dim, num_tasks, cfg).to(self.device)
         self.obs_rms = RunningMeanStd(num_tasks, obs_dim).to(self.device)
+        check_popart(cfg.popart, cfg.popart_beta, cfg.critic.heads)
+        self.popart = PopArt(num_tasks, cfg.popart_beta).to(self.device) if cfg.popart else None
         self.actor_fn = TaskBatched(self.actor, num_tasks)
         self.critic_fn = TaskBatched(self.critic, num_tasks)
         self.actor_optimizer = adam(self.actor.parameters(), cfg.lr, self.device, eps=1e-5)
@@ -227,11 +234,13 @@ class MTPPO:
         mean, log_std = self.actor_fn(norm_obs)
         log_std = log_std[:, None].expand_as(mean)
         action = mean + torch.randn_like(mean) * log_std.exp()
-        return action, gaussian_log_prob(action, mean, log_std), self.critic_fn(norm_obs)
+        return action, gaussian_log_prob(action, mean, log_std), self.value(norm_obs)
 
     @torch.no_grad()
     def value(self, norm_obs: Tensor) -> Tensor:
-        return self.critic_fn(norm_obs)
+        """``V (T, E)`` of normalised observations, in reward units (unnormalised with PopArt)."""
+        values = self.critic_fn(norm_obs)
+        return values if self.popart is None else self.popart.unnormalize(values)
 
     # ------------------------------------------------------------------ losses
     # The objectives reduce over the last (sample) axis: a scalar in the single-task view, per-task losses (T,)
@@ -302,6 +311,10 @@ class MTPPO:
         returns, advantages = per_task(rollout.returns), per_task(rollout.advantages)
         if cfg.normalize_advantages:
             advantages = normalize_per_task(advantages)
+        value_targets, old_value_outputs = returns, old_values  # in the value head's units
+        if self.popart is not None:  # statistics of this rollout's returns; the heads rescaled to preserve V
+            self.popart.update(returns, [(self.critic.net.head.weight, self.critic.net.head.bias)])
+            value_targets, old_value_outputs = self.popart.normalize(returns), self.popart.normalize(old_values)
         n = obs.shape[1]
         mb = n // cfg.minibatches
         if mb < 1:
@@ -323,7 +336,7 @@ class MTPPO:
                 actor_step, actor_aux, actor_norm = self.actor_update(
                     self._actor_loss, (*actor_inputs, onehots), with_diagnostics=diag,
                     batched=(self._actor_losses_batched, actor_inputs) if self.actor_fn.native else None)
-                critic_inputs = (obs[pick], old_values[pick], returns[pick])
+                critic_inputs = (obs[pick], old_value_outputs[pick], value_targets[pick])
                 critic_step, v_mean, critic_norm = self.critic_update(
                     self._critic_loss, (*critic_inputs, onehots), with_diagnostics=diag,
                     batched=(self._critic_losses_batched, critic_inputs) if self.critic_fn.native else None)
@@ -348,6 +361,8 @@ class MTPPO:
         with torch.no_grad():
             residual = (returns - old_values).var(dim=1)
             metrics["explained_variance"] = 1 - residual / (returns.var(dim=1) + 1e-8)
+        if self.popart is not None:
+            metrics["popart_mean"], metrics["popart_std"] = self.popart.mean.clone(), self.popart.std
         self.num_updates += 1
         return metrics
 
@@ -362,9 +377,13 @@ class MTPPO:
             "actor_surgery": self.actor_surgery.state_dict(),
             "critic_surgery": self.critic_surgery.state_dict(),
             "num_updates": self.num_updates,
+            **({"popart": self.popart.state_dict()} if self.popart is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if (self.popart is not None) != ("popart" in state):  # before anything is loaded
+            raise ValueError(f"agent.ppo.popart is {self.popart is not None} but the checkpoint was written with "
+                             f"popart {'popart' in state}")
         self.load_policy_state_dict(state)
         self.critic.load_state_dict(state["critic"])
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
@@ -372,6 +391,8 @@ class MTPPO:
         self.actor_surgery.load_state_dict(state["actor_surgery"])
         self.critic_surgery.load_state_dict(state["critic_surgery"])
         self.num_updates = state["num_updates"]
+        if self.popart is not None:
+            self.popart.load_state_dict(state["popart"])
 
     def load_policy_state_dict(self, state: dict[str, Any]) -> None:
         """Load what acting needs (policy and observation statistics) from a full agent state."""
