@@ -164,3 +164,16 @@ def test_bad_popart_settings_are_config_errors_naming_the_field(overrides, messa
     with pytest.raises(ValueError, match="popart needs critic.heads"):
         _sac_shared = SACConfig(critic=NetConfig(hidden_sizes=[8], heads="shared"), popart=True)
         MTSAC(D, A, T, _sac_shared, make_surgery("mean", T), make_surgery("mean", T))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config,overrides", [
+    ("synthetic.yaml", ["agent.sac.popart=true"]),
+    ("synthetic_ppo.yaml", ["agent.ppo.popart=true"]),
+], ids=["mtsac", "mtppo"])
+def test_popart_agents_learn_the_synthetic_benchmark(tmp_path, config, overrides):
+    from mtrl.train import train
+
+    cfg = load_config(ROOT / "configs" / config, [f"run_dir={tmp_path / 'run'}", "train.progress=false", *overrides])
+    _, result = train(cfg)
+    assert result.mean_success >= 0.9, result.per_task
