@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad, vmap
 
+from mtrl.nets.norm import StackedLayerNorm, normalized_input
 from mtrl.nets.stacked import StackedLinear
 from mtrl.optim import FusedAdam
 from mtrl.optim import step as optimizer_step
@@ -30,7 +31,9 @@ from mtrl.surgery.diagnostics import gradient_diagnostics
 
 Params = dict[str, Tensor]
 #: the layers whose per-task gradients LinearTaskGradients computes from their inputs and output gradients
-LAYERS = (nn.Linear, StackedLinear)
+LAYERS = (nn.Linear, StackedLinear, nn.LayerNorm, StackedLayerNorm)
+#: the elementwise-affine ones among them: weight gradient ``Σ_rows δ_t ⊙ x̂_t`` instead of a matmul
+NORMS = (nn.LayerNorm, StackedLayerNorm)
 
 
 @dataclass
@@ -103,14 +106,17 @@ class LinearTaskGradients:
     is the plain task-batched one (fused bias, no ``vmap``): about the cost of the ``mean`` update plus the
     ``bmm``. A ``Linear`` called several times in one loss adds up its calls. A
     :class:`~mtrl.nets.stacked.StackedLinear` (the stacked twin critics) is ``n`` such layers: member ``k``'s
-    weight gradient is ``x_{k,t}ᵀ δ_{k,t}``, one ``bmm`` over tasks per member. Same results as
+    weight gradient is ``x_{k,t}ᵀ δ_{k,t}``, one ``bmm`` over tasks per member. A shared ``nn.LayerNorm`` (or
+    :class:`~mtrl.nets.norm.StackedLayerNorm`, per member) of the MLP trunk's ``layer_norm`` computes
+    ``y = x̂ ⊙ weight + bias`` with ``x̂`` its normalised input (recomputed from the recorded input): its
+    per-task gradients are ``Σ_rows δ_t ⊙ x̂_t`` and ``Σ_rows δ_t``. Same results as
     :func:`per_task_gradients` up to float rounding (tests/test_task_gradients.py).
 
     The ``(T, P)`` Jacobian is written into one buffer that every call reuses (a fresh tens-of-MB tensor per
     update costs its page faults on the CPU): a result is valid until the next call.
 
     Use :meth:`applies_to` first: the path needs the module's direct task-batched forward
-    (``TaskBatched.native``) and every shared parameter in a ``Linear`` or ``StackedLinear``.
+    (``TaskBatched.native``) and every shared parameter in a ``Linear``, ``StackedLinear`` or LayerNorm.
     """
 
     def __init__(self, net: Any) -> None:
@@ -136,6 +142,8 @@ class LinearTaskGradients:
             module = net.module.get_submodule(prefix) if prefix else net.module
             if not isinstance(module, LAYERS) or attr not in ("weight", "bias"):
                 return None
+            if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) != 1:
+                return None  # normalised over several axes: not the trunk's LayerNorm
             layers[name] = (module, attr)
         return layers
 
@@ -143,17 +151,20 @@ class LinearTaskGradients:
     def _task_blocks(layer: nn.Module, x: Tensor, delta: Tensor, T: int) -> list[tuple[Tensor, Tensor, int | None]]:
         """One call of a shared layer as per-task ``(input, output gradient, member)`` blocks, shapes
         ``(T, B, in)`` and ``(T, B, out)``: the layer itself for a ``Linear`` (member ``None``), each member for a
-        ``StackedLinear``. Views: the rows are task-major (``(T, B, ...)`` flattened)."""
-        if isinstance(layer, StackedLinear):  # x (n, R, in) or (R, in), delta (n, R, out)
+        ``StackedLinear``. Views: the rows are task-major (``(T, B, ...)`` flattened). For a LayerNorm the input
+        block is the normalised input ``x̂``."""
+        if isinstance(layer, NORMS):
+            x = normalized_input(layer, x)
+        if isinstance(layer, (StackedLinear, StackedLayerNorm)):  # x (n, R, in) or (R, in), delta (n, R, out)
             if x.dim() == 2:
                 x = x.expand(layer.weight.shape[0], *x.shape)
             if x.shape[1] % T:
-                raise ValueError(f"a shared StackedLinear got {x.shape[1]} rows in the task-batched forward; "
+                raise ValueError(f"a shared {type(layer).__name__} got {x.shape[1]} rows in the task-batched forward; "
                                  f"expected a multiple of the {T} tasks")
             return [(x[k].view(T, -1, x.shape[-1]), delta[k].view(T, -1, delta.shape[-1]), k)
                     for k in range(x.shape[0])]
         if x.shape[0] != T:
-            raise ValueError(f"a shared Linear got input {tuple(x.shape)} in the task-batched forward; "
+            raise ValueError(f"a shared {type(layer).__name__} got input {tuple(x.shape)} in the task-batched forward; "
                              f"expected a leading task axis of {T}")
         return [(x.reshape(T, -1, x.shape[-1]), delta.reshape(T, -1, delta.shape[-1]), None)]
 
@@ -199,7 +210,13 @@ class LinearTaskGradients:
             x = x.to(delta.dtype)
             for x_t, delta_t, member in self._task_blocks(layer, x, delta, T):
                 # (T, out, in) = δ_tᵀ x_t for a Linear; (T, in, out) = x_tᵀ δ_t for a member of a StackedLinear
-                if weight_name is not None:
+                if weight_name is not None and isinstance(layer, NORMS):  # (T, width) = Σ_rows δ_t ⊙ x̂_t
+                    dest = shared[weight_name] if member is None else shared[weight_name][:, member]
+                    if weight_name in written:
+                        dest.add_((delta_t * x_t).sum(1))
+                    else:
+                        torch.sum(delta_t * x_t, dim=1, out=dest)
+                elif weight_name is not None:
                     dest = shared[weight_name] if member is None else shared[weight_name][:, member]
                     a, b = (delta_t, x_t) if member is None else (x_t, delta_t)
                     _write_product(dest, a, b, accumulate=weight_name in written)

@@ -58,11 +58,13 @@ def test_mixing_separate_members_is_an_error():
         StackedMLPNet([TaskConditionedNet(D, 1, T, cfg), TaskConditionedNet(D, 1, T, NetConfig(encoder="moe"))])
 
 
+@pytest.mark.parametrize("layer_norm", ["none", "pre", "post"])
 @pytest.mark.parametrize("conditioning,heads", ARCHITECTURES)
-def test_stacked_critic_starts_where_two_separate_networks_would(conditioning, heads, monkeypatch):
+def test_stacked_critic_starts_where_two_separate_networks_would(conditioning, heads, layer_norm, monkeypatch):
     """Same seed, same initial Q-functions: the stacked critic is built from the two networks it replaces (so a
     seed gives the same run as before stacking, up to float rounding)."""
-    cfg = SACConfig(critic=NetConfig(hidden_sizes=[16, 16], conditioning=conditioning, heads=heads))
+    cfg = SACConfig(critic=NetConfig(hidden_sizes=[16, 16], conditioning=conditioning, heads=heads,
+                                     layer_norm=layer_norm))
     torch.manual_seed(3)
     stacked = TwinCritic(D, A, T, cfg)
     monkeypatch.setattr(StackedMLPNet, "supports", staticmethod(lambda cfg: False))
@@ -84,12 +86,12 @@ def saved_and_loaded(state):
     return torch.load(file, weights_only=False)
 
 
-@pytest.mark.parametrize("method", ["mean", "pcgrad"])
-def test_an_agent_saved_with_separate_critics_resumes_with_stacked_ones(method, monkeypatch):
+@pytest.mark.parametrize("method,layer_norm", [("mean", "none"), ("pcgrad", "none"), ("pcgrad", "pre")])
+def test_an_agent_saved_with_separate_critics_resumes_with_stacked_ones(method, layer_norm, monkeypatch):
     """A state written before stacking (``critic.q1.*``, ``critic.q2.*``, Adam moments per network) loads into
     the stacked critic and continues the same training: the next updates match those of the original agent."""
     cfg = SACConfig(actor=NetConfig(hidden_sizes=[16, 16]),
-                    critic=NetConfig(hidden_sizes=[16, 16], conditioning="onehot"))
+                    critic=NetConfig(hidden_sizes=[16, 16], conditioning="onehot", layer_norm=layer_norm))
     buffer = filled_buffer()
     with monkeypatch.context() as m:
         m.setattr(StackedMLPNet, "supports", staticmethod(lambda cfg: False))

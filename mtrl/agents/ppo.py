@@ -2,7 +2,9 @@
 
 * Actor: task-conditioned Gaussian policy, mean from the network, a learned state-independent log-std per task.
   Actions are clipped to ``[-1, 1]`` when they reach the env; log-probabilities are of the unclipped sample.
-* Critic: task-conditioned value network.
+* Critic: task-conditioned value network; with ``popart`` (:mod:`mtrl.nets.popart`) its per-task heads output
+  normalised values: GAE runs on unnormalised values (``explore``/``value`` return them), the value loss on
+  normalised returns, and every update first folds the rollout's returns into the per-task statistics.
 * Observation normalisation: running mean/std per task (saved in checkpoints).
 * Update: GAE per env, advantages normalised per task, clipped surrogate objective, (clipped) value loss,
   entropy bonus, several epochs of task-stratified minibatches (every minibatch holds the same number of samples
@@ -22,8 +24,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from envs.fields import param
+from envs.fields import FieldError, param
 from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.popart import PopArt, check_popart
 from mtrl.nets.task_batched import Params, TaskBatched, TaskSpecific
 from mtrl.optim import adam
 from mtrl.precision import PRECISIONS, Precision
@@ -55,8 +58,18 @@ class PPOConfig:
     compile: bool = param(False, "torch.compile the minibatch loss computations (eager fallback on failure)")
     precision: str = param("fp32", "network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see "
                            "mtrl.precision", choices=PRECISIONS, resume=True)
+    popart: bool = param(False, "per-task PopArt normalisation of the value function (needs critic.heads: "
+                         "per_task)")
+    popart_beta: float = param(3e-4, "PopArt statistics step size (Hessel et al. 2019)", range="(0, 1]")
     actor: NetConfig = param(factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]), help="policy net")
     critic: NetConfig = param(factory=lambda: NetConfig(hidden_sizes=[400, 400, 400]), help="value net")
+
+    def check(self) -> None:
+        """Rules between fields (each field's own range is declared above)."""
+        try:
+            check_popart(self.popart, self.popart_beta, self.critic.heads)
+        except ValueError as err:
+            raise FieldError("popart", str(err)) from err
 
 
 def compute_gae(rewards: Tensor, values: Tensor, next_values: Tensor, terminated: Tensor, episode_end: Tensor,
@@ -197,6 +210,8 @@ class MTPPO:
         self.actor = GaussianActor(obs_dim, action_dim, num_tasks, cfg).to(self.device)
         self.critic = ValueNet(obs_dim, num_tasks, cfg).to(self.device)
         self.obs_rms = RunningMeanStd(num_tasks, obs_dim).to(self.device)
+        check_popart(cfg.popart, cfg.popart_beta, cfg.critic.heads)
+        self.popart = PopArt(num_tasks, cfg.popart_beta).to(self.device) if cfg.popart else None
         self.actor_fn = TaskBatched(self.actor, num_tasks)
         self.critic_fn = TaskBatched(self.critic, num_tasks)
         self.actor_optimizer = adam(self.actor.parameters(), cfg.lr, self.device, eps=1e-5)
@@ -233,15 +248,21 @@ class MTPPO:
         """For collection: ``(action (T, E, A) unclipped, log_prob (T, E), value (T, E))`` of normalised obs."""
         with self.precision.forward():  # as in the update, so the first epoch's ratios are 1
             mean, log_std = self.actor_fn(norm_obs)
-            value = self.critic_fn(norm_obs)
+            value = self._unnormalized(self.critic_fn(norm_obs))
         log_std = log_std[:, None].expand_as(mean)
         action = mean + torch.randn_like(mean) * log_std.exp()
         return action, gaussian_log_prob(action, mean, log_std), value
 
     @torch.no_grad()
     def value(self, norm_obs: Tensor) -> Tensor:
+        """``V (T, E)`` of normalised observations, in reward units (unnormalised with PopArt)."""
         with self.precision.forward():
-            return self.critic_fn(norm_obs)
+            values = self.critic_fn(norm_obs)
+        return self._unnormalized(values)
+
+    def _unnormalized(self, values: Tensor) -> Tensor:
+        """The value head's outputs ``(T, E)`` in reward units (PopArt's statistics undone, float32)."""
+        return values if self.popart is None else self.popart.unnormalize(values)
 
     # ------------------------------------------------------------------ losses
     # The objectives reduce over the last (sample) axis: a scalar in the single-task view, per-task losses (T,)
@@ -312,6 +333,10 @@ class MTPPO:
         returns, advantages = per_task(rollout.returns), per_task(rollout.advantages)
         if cfg.normalize_advantages:
             advantages = normalize_per_task(advantages)
+        value_targets, old_value_outputs = returns, old_values  # in the value head's units
+        if self.popart is not None:  # statistics of this rollout's returns; the heads rescaled to preserve V
+            self.popart.update(returns, [(self.critic.net.head.weight, self.critic.net.head.bias)])
+            value_targets, old_value_outputs = self.popart.normalize(returns), self.popart.normalize(old_values)
         n = obs.shape[1]
         mb = n // cfg.minibatches
         if mb < 1:
@@ -333,7 +358,7 @@ class MTPPO:
                 actor_step, actor_aux, actor_norm = self.actor_update(
                     self._actor_loss, (*actor_inputs, onehots), with_diagnostics=diag,
                     batched=(self._actor_losses_batched, actor_inputs) if self.actor_fn.native else None)
-                critic_inputs = (obs[pick], old_values[pick], returns[pick])
+                critic_inputs = (obs[pick], old_value_outputs[pick], value_targets[pick])
                 critic_step, v_mean, critic_norm = self.critic_update(
                     self._critic_loss, (*critic_inputs, onehots), with_diagnostics=diag,
                     batched=(self._critic_losses_batched, critic_inputs) if self.critic_fn.native else None)
@@ -358,6 +383,8 @@ class MTPPO:
         with torch.no_grad():
             residual = (returns - old_values).var(dim=1)
             metrics["explained_variance"] = 1 - residual / (returns.var(dim=1) + 1e-8)
+        if self.popart is not None:
+            metrics["popart_mean"], metrics["popart_std"] = self.popart.mean.clone(), self.popart.std
         self.num_updates += 1
         return metrics
 
@@ -372,9 +399,13 @@ class MTPPO:
             "actor_surgery": self.actor_surgery.state_dict(),
             "critic_surgery": self.critic_surgery.state_dict(),
             "num_updates": self.num_updates,
+            **({"popart": self.popart.state_dict()} if self.popart is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if (self.popart is not None) != ("popart" in state):  # before anything is loaded
+            raise ValueError(f"agent.ppo.popart is {self.popart is not None} but the checkpoint was written with "
+                             f"popart {'popart' in state}")
         self.load_policy_state_dict(state)
         self.critic.load_state_dict(state["critic"])
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
@@ -382,6 +413,8 @@ class MTPPO:
         self.actor_surgery.load_state_dict(state["actor_surgery"])
         self.critic_surgery.load_state_dict(state["critic_surgery"])
         self.num_updates = state["num_updates"]
+        if self.popart is not None:
+            self.popart.load_state_dict(state["popart"])
 
     def load_policy_state_dict(self, state: dict[str, Any]) -> None:
         """Load what acting needs (policy and observation statistics) from a full agent state."""

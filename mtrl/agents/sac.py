@@ -4,6 +4,8 @@
 * Critics: twin task-conditioned Q-networks with Polyak-averaged target copies (clipped double-Q); plain MLPs
   are stored stacked and evaluated together (:class:`TwinCritic`), Q-values ``(T, 2, B)``.
 * Temperature: one learned ``log_alpha`` per task, each tuned to its own entropy target.
+* Optional per-task PopArt (``popart``, :mod:`mtrl.nets.popart`): the critics' per-task heads output normalised
+  Q-values; TD targets are built from unnormalised target-critic values and regressed in normalised units.
 * Every loss is computed per task, shape ``(T,)``; the actor's and critics' per-task losses reach their shared
   parameters through a :class:`~mtrl.surgery.base.Surgery` (``mean`` by default). Temperatures are task-specific
   and never take part in the surgery.
@@ -27,6 +29,7 @@ from torch.func import functional_call
 from envs.fields import FieldError, param
 from mtrl.compile import MaybeCompiled
 from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.popart import PopArt, check_popart
 from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import Params, TaskBatched
 from mtrl.optim import adam
@@ -67,6 +70,9 @@ class SACConfig:
                           "failure)")
     precision: str = param("fp32", "network matmuls: fp32 | bf16 (mixed, cpu and cuda) | tf32 (cuda); see "
                            "mtrl.precision", choices=PRECISIONS, resume=True)
+    popart: bool = param(False, "per-task PopArt normalisation of the critics' Q-values (needs critic.heads: "
+                         "per_task)")
+    popart_beta: float = param(3e-4, "PopArt statistics step size (Hessel et al. 2019)", range="(0, 1]")
     actor: NetConfig = param(factory=NetConfig, help="policy architecture")
     critic: NetConfig = param(factory=NetConfig, help="architecture of each Q-network")
 
@@ -75,6 +81,10 @@ class SACConfig:
         if not self.log_std_min < self.log_std_max:
             raise FieldError("log_std_min", f"log_std_min must be < log_std_max={self.log_std_max}, "
                              f"got {self.log_std_min}")
+        try:
+            check_popart(self.popart, self.popart_beta, self.critic.heads)
+        except ValueError as err:
+            raise FieldError("popart", str(err)) from err
 
 
 def squashed_gaussian(mean: Tensor, log_std: Tensor, noise: Tensor) -> tuple[Tensor, Tensor]:
@@ -172,6 +182,12 @@ class TwinCritic(nn.Module):
         penalty = self.q1.aux_loss(aux)
         return None if penalty is None else 2.0 * penalty
 
+    def value_heads(self) -> list[tuple[Tensor, Tensor]]:
+        """The per-task output layers' ``(weight (T, ..., in, 1), bias (T, ..., 1))``: one stacked pair for a
+        stacked critic, one pair per network otherwise (what PopArt rescales)."""
+        heads = [self.pair.head] if self.stacked else [self.q1.head, self.q2.head]
+        return [(head.weight, head.bias) for head in heads]
+
     # ------------------------------------------------------------------ state written with separate networks
     @staticmethod
     def is_separate_state(state: Mapping[str, Any], prefix: str = "") -> bool:
@@ -253,6 +269,9 @@ class MTSAC:
             (num_tasks,), math.log(cfg.init_temperature), device=self.device, requires_grad=True
         )
         self.target_entropy = float(-action_dim if cfg.target_entropy is None else cfg.target_entropy)
+        check_popart(cfg.popart, cfg.popart_beta, cfg.critic.heads)
+        #: per-task Q statistics; online and target heads are rescaled together (see update)
+        self.popart = PopArt(num_tasks, cfg.popart_beta).to(self.device) if cfg.popart else None
 
         self.actor_fn = TaskBatched(self.actor, num_tasks)
         self.critic_fn = TaskBatched(self.critic, num_tasks)
@@ -347,7 +366,10 @@ class MTSAC:
         (T, B, A)`` (drawn by the caller, so compiled and eager runs consume the same random numbers)."""
         next_mean, next_log_std = self.actor_fn(next_obs)
         next_action, next_log_prob = squashed_gaussian(next_mean, next_log_std, noise)
-        next_v = self.critic_target_fn(next_obs, next_action).amin(-2) - alpha[:, None] * next_log_prob
+        next_q = self.critic_target_fn(next_obs, next_action)
+        if self.popart is not None:
+            next_q = self.popart.unnormalize(next_q)
+        next_v = next_q.amin(-2) - alpha[:, None] * next_log_prob
         return reward + self.cfg.gamma * (1.0 - terminated) * next_v
 
     # ------------------------------------------------------------------ update
@@ -365,6 +387,9 @@ class MTSAC:
 
         next_noise = torch.randn(T, batch.next_obs.shape[1], self.action_dim, device=self.device)
         target_q = self.target_q(batch.next_obs, batch.reward, batch.terminated, alpha, next_noise)
+        actor_alpha = alpha
+        if self.popart is not None:
+            target_q, actor_alpha = self._popart_step(target_q, alpha, metrics)
 
         critic_step, critic_aux, critic_norm = self.critic_update(
             self._critic_loss, (batch.obs, batch.action, target_q, onehots), with_diagnostics=with_diagnostics,
@@ -387,10 +412,10 @@ class MTSAC:
             noise = torch.randn(T, batch.obs.shape[1], self.action_dim, device=self.device)
             actor_step, actor_aux, actor_norm = self.actor_update(
                 self._actor_loss,
-                (batch.obs, noise, alpha, critic_shared, critic_task, onehots),
+                (batch.obs, noise, actor_alpha, critic_shared, critic_task, onehots),
                 in_dims=(0, 0, 0, None, 0, 0),
                 with_diagnostics=with_diagnostics,
-                batched=(self._actor_losses_batched, (batch.obs, noise, alpha))
+                batched=(self._actor_losses_batched, (batch.obs, noise, actor_alpha))
                 if self.actor_fn.native and self.critic_fn.native else None,
             )
             log_prob_mean = actor_aux.pop("log_prob")
@@ -414,6 +439,22 @@ class MTSAC:
         self.num_updates += 1
         return metrics
 
+    def _popart_step(self, target_q: Tensor, alpha: Tensor, metrics: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """PopArt's part of an update: fold the TD targets ``(T, B)`` into the statistics, rescale the online
+        and target critics' heads, and return ``(normalised targets (T, B), actor temperature (T,))``.
+
+        The target heads are rescaled with the same per-task affine map as the online ones: the target critic's
+        unnormalised Q-function is preserved, and since the Polyak average commutes with that map, averaging
+        in normalised parameters equals averaging the unnormalised heads (the target keeps tracking the online
+        critic). The actor's loss ``α log π - Q`` is taken in normalised units, ``(α/σ) log π - Q̂`` (the same
+        gradient divided by ``σ_t``, as Hessel et al. 2019 normalise the policy gradient): every task's policy
+        gradient has about unit scale; the temperatures' own update is unchanged."""
+        assert self.popart is not None
+        self.popart.update(target_q, self.critic.value_heads() + self.critic_target.value_heads())
+        metrics["popart_mean"] = self.popart.mean.clone()
+        metrics["popart_std"] = self.popart.std
+        return self.popart.normalize(target_q), alpha / self.popart.std
+
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -427,9 +468,13 @@ class MTSAC:
             "actor_surgery": self.actor_surgery.state_dict(),
             "critic_surgery": self.critic_surgery.state_dict(),
             "num_updates": self.num_updates,
+            **({"popart": self.popart.state_dict()} if self.popart is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if (self.popart is not None) != ("popart" in state):  # before anything is loaded
+            raise ValueError(f"agent.sac.popart is {self.popart is not None} but the checkpoint was written with "
+                             f"popart {'popart' in state}")
         if self.critic.stacked and TwinCritic.is_separate_state(state["critic"]):  # written with two networks
             state = {**state, "critic_optimizer": self.critic.stack_separate_optimizer_state(
                 state["critic"], state["critic_optimizer"])}
@@ -444,6 +489,8 @@ class MTSAC:
         self.actor_surgery.load_state_dict(state["actor_surgery"])
         self.critic_surgery.load_state_dict(state["critic_surgery"])
         self.num_updates = state["num_updates"]
+        if self.popart is not None:
+            self.popart.load_state_dict(state["popart"])
 
     def load_policy_state_dict(self, state: dict[str, Any]) -> None:
         """Load what acting needs (the policy) from a full agent state."""

@@ -8,6 +8,9 @@ Definitions, for task ``t`` with learned embedding ``e_t (E,)`` (task-specific) 
   shifted per feature. The generator starts at zero, so at initialisation the trunk is the plain MLP
   (``gamma = 1``, ``beta = 0``: predicting ``dgamma`` rather than ``gamma`` is FiLM's own advice); the embeddings
   receive gradient once the generator has moved off zero, after the first update.
+
+With ``layer_norm`` (:mod:`mtrl.nets.norm`) each hidden layer gets a LayerNorm: ``pre`` normalises
+``W_l h_{l-1} + b_l`` before FiLM's scale and shift, ``post`` normalises the activated output.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class FiLMMLP(Encoder):
             in_dim = width
         self.widths = list(cfg.hidden_sizes)
         self.act = activation(cfg.activation)
+        self.layer_norm = cfg.layer_norm
+        self.norms = nn.ModuleList(nn.LayerNorm(w) for w in self.widths) if cfg.layer_norm != "none" else None
         self.task_embedding = TaskEmbedding(num_tasks, cfg.task_embedding_dim)
         self.generator = nn.Linear(cfg.task_embedding_dim, 2 * sum(self.widths))
         nn.init.zeros_(self.generator.weight)
@@ -45,5 +50,10 @@ class FiLMMLP(Encoder):
         film = self.generator(self.task_embedding()).split([w for w in self.widths for _ in range(2)])
         for i, layer in enumerate(self.layers):
             dgamma, beta = film[2 * i], film[2 * i + 1]
-            x = self.act((1.0 + dgamma) * layer(x) + beta)
+            pre = layer(x)
+            if self.layer_norm == "pre":
+                pre = self.norms[i](pre)
+            x = self.act((1.0 + dgamma) * pre + beta)
+            if self.layer_norm == "post":
+                x = self.norms[i](x)
         return x, {}

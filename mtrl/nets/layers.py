@@ -7,6 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from mtrl.nets.norm import hidden_layer
 from mtrl.nets.task_batched import TaskSpecific
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -71,16 +72,20 @@ class PerTaskLinear(TaskSpecific):
 
 
 class MLP(nn.Module):
-    """Plain MLP ``in_dim -> hidden_sizes... ``; the output has ``hidden_sizes[-1]`` features, activated."""
+    """Plain MLP ``in_dim -> hidden_sizes... ``; the output has ``hidden_sizes[-1]`` features, activated.
 
-    def __init__(self, in_dim: int, hidden_sizes: list[int], act: str = "relu") -> None:
+    ``layer_norm``: ``none``, ``pre`` or ``post`` (a LayerNorm before or after each activation,
+    :mod:`mtrl.nets.norm`)."""
+
+    def __init__(self, in_dim: int, hidden_sizes: list[int], act: str = "relu", layer_norm: str = "none") -> None:
         super().__init__()
         layers: list[nn.Module] = []
         for width in hidden_sizes:
-            layers += [nn.Linear(in_dim, width), activation(act)]
+            layers += hidden_layer(in_dim, width, activation(act), layer_norm)
             in_dim = width
         self.net = nn.Sequential(*layers)
         self.out_dim = in_dim
+        self.layer_norm = layer_norm
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)

@@ -34,6 +34,7 @@ from mtrl.nets.film import FiLMMLP
 from mtrl.nets.layers import ACTIVATIONS, INITS, MLP, PerTaskLinear, he_uniform_, small_uniform_
 from mtrl.nets.moe import TaskGatedMoE
 from mtrl.nets.moore import MOORE
+from mtrl.nets.norm import LAYER_NORMS
 from mtrl.nets.soft_modularization import SoftModularization
 from mtrl.nets.topk_moe import TopKMoE
 from mtrl.precision import fp32_head
@@ -54,6 +55,8 @@ class NetConfig:
     hidden_sizes: list[int] = param(factory=lambda: [400, 400, 400], help="main widths (see above)",
                                     range="[1, inf)")
     activation: str = param("relu", "relu | tanh | elu | gelu | silu", choices=lambda: ACTIVATIONS)
+    layer_norm: str = param("none", "LayerNorm per hidden layer of the mlp trunk: none | pre (before the "
+                            "activation) | post", choices=LAYER_NORMS)
     heads: str = param("per_task", "per_task: one output layer per task; shared: one output layer for all tasks",
                        choices=HEAD_KINDS)
     encoder: str = param("mlp", "mlp | moe | topk_moe | moore | soft_modularization | care",
@@ -93,12 +96,15 @@ class NetConfig:
             raise FieldError("top_k", f"top_k must be <= num_experts={self.num_experts}, got {self.top_k}")
         if self.encoder == "soft_modularization" and self.num_layers < 2:
             raise FieldError("num_layers", f"soft_modularization needs num_layers >= 2, got {self.num_layers}")
+        if self.layer_norm != "none" and self.encoder != "mlp":
+            raise FieldError("layer_norm", f"layer_norm {self.layer_norm!r} normalises the MLP trunk: needs encoder "
+                             f"'mlp', got {self.encoder!r}")
 
 
 def _mlp(in_dim: int, num_tasks: int, cfg: NetConfig) -> nn.Module:
     if cfg.conditioning == "film":
         return FiLMMLP(in_dim, num_tasks, cfg)
-    return MLP(in_dim, list(cfg.hidden_sizes), cfg.activation)
+    return MLP(in_dim, list(cfg.hidden_sizes), cfg.activation, cfg.layer_norm)
 
 
 # name -> constructor(in_dim, num_tasks, cfg). Encoders other than the plain MLP follow the

@@ -2,7 +2,8 @@
 
 ``n`` networks of one architecture (:class:`~mtrl.nets.network.TaskConditionedNet` with the plain ``mlp`` encoder
 and ``none``, ``onehot`` or ``embedding`` conditioning) keep their parameters stacked along a leading member axis:
-each hidden layer is one ``(n, in, out)`` weight, evaluated as one batched matmul (``torch.baddbmm``) for all
+each hidden layer is one ``(n, in, out)`` weight (and, with ``layer_norm``, one per-member
+:class:`~mtrl.nets.norm.StackedLayerNorm`), evaluated as one batched matmul (``torch.baddbmm``) for all
 ``n`` networks instead of ``n`` separate matmuls. The members stay independent (no parameter is shared between
 them); only the number of operations per forward and backward is divided by ``n``, and the matmuls are ``n`` times
 bigger, which is what small networks on the CPU, and launch-bound GPU updates, are limited by.
@@ -26,6 +27,7 @@ from torch import Tensor, nn
 
 from mtrl.nets.layers import MLP, PerTaskLinear
 from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.norm import StackedLayerNorm
 from mtrl.nets.task_batched import TaskSpecific
 from mtrl.precision import fp32_head
 
@@ -107,7 +109,13 @@ class StackedMLPNet(nn.Module):
         self._linear_names = [f"encoder.net.{i}" for i, m in enumerate(trunk) if isinstance(m, nn.Linear)]
         linears = [m for m in trunk if isinstance(m, nn.Linear)]
         self.layers = nn.ModuleList(StackedLinear(n, m.in_features, m.out_features) for m in linears)
-        self.activation = next(m for m in trunk if not isinstance(m, nn.Linear))  # stateless, one per network
+        #: the members' LayerNorms (``layer_norm`` pre or post, see mtrl.nets.norm), one per layer, stacked
+        self.layer_norm = first.encoder.layer_norm
+        self._norm_names = [f"encoder.net.{i}" for i, m in enumerate(trunk) if isinstance(m, nn.LayerNorm)]
+        self.norms = nn.ModuleList(StackedLayerNorm(n, m.normalized_shape[-1], m.eps)
+                                   for m in trunk if isinstance(m, nn.LayerNorm))
+        # stateless, one per network
+        self.activation = next(m for m in trunk if not isinstance(m, (nn.Linear, nn.LayerNorm)))
         self.per_task_head = isinstance(first.head, PerTaskLinear)
         if self.per_task_head:
             num_tasks, width, out_dim = first.head.weight.shape
@@ -138,8 +146,9 @@ class StackedMLPNet(nn.Module):
         """The stacked state from the ``n`` members' ``TaskConditionedNet`` state dicts (or any per-parameter
         tensors named like them, such as Adam's moments).
 
-        ``Linear`` weights ``(out, in)`` become ``(n, in, out)``, biases ``(n, out)``; per-task heads ``(T, in,
-        out)`` become ``(T, n, in, out)``; task embeddings ``(T, dim)`` become ``(T, n, dim)``.
+        ``Linear`` weights ``(out, in)`` become ``(n, in, out)``, biases ``(n, out)``; LayerNorm weights and biases
+        ``(width,)`` become ``(n, width)``; per-task heads ``(T, in, out)`` become ``(T, n, in, out)``; task
+        embeddings ``(T, dim)`` become ``(T, n, dim)``.
         """
         if len(states) != self.num_members:
             raise ValueError(f"expected the states of {self.num_members} networks, got {len(states)}")
@@ -150,6 +159,9 @@ class StackedMLPNet(nn.Module):
         for new, old in linears:
             stacked[f"{new}.weight"] = torch.stack([s[f"{old}.weight"].t() for s in states])
             stacked[f"{new}.bias"] = torch.stack([s[f"{old}.bias"] for s in states])
+        for i, name in enumerate(self._norm_names):
+            for attr in ("weight", "bias"):
+                stacked[f"norms.{i}.{attr}"] = torch.stack([s[f"{name}.{attr}"] for s in states])
         if self.per_task_head:
             stacked["head.weight"] = torch.stack([s["head.weight"] for s in states], dim=1)
             stacked["head.bias"] = torch.stack([s["head.bias"] for s in states], dim=1)
@@ -168,8 +180,13 @@ class StackedMLPNet(nn.Module):
             h = x.reshape(n, -1, x.shape[-1])
         else:
             h = x.reshape(-1, x.shape[-1])  # (R, in), fed to every member
-        for layer in self.layers:
-            h = self.activation(layer(h))
+        for i, layer in enumerate(self.layers):
+            h = layer(h)
+            if self.layer_norm == "pre":
+                h = self.norms[i](h)
+            h = self.activation(h)
+            if self.layer_norm == "post":
+                h = self.norms[i](h)
         h = h.view(n, *lead, batch, h.shape[-1])
         if self.per_task_head:
             out = fp32_head(self.head, h)
