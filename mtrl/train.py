@@ -36,7 +36,7 @@ from mtrl.checkpoint import (
     stale_temp_files,
 )
 from mtrl.config import RunConfig, from_yaml_text, to_yaml
-from mtrl.errors import CheckpointError, NonFiniteLossError, RunDirError
+from mtrl.errors import CheckpointError, ConfigError, MtrlError, NonFiniteLossError, RunDirError
 from mtrl.evaluate import EvalResult, evaluate, format_table
 from mtrl.logger import MetricAccumulator, RunLogger, cut_jsonl, flatten_metrics
 from mtrl.loops import Loop
@@ -231,7 +231,7 @@ class Trainer:
         if not checkpoints:  # killed before its first checkpoint: the run restarts from its beginning
             print(f"no checkpoint in {directory} yet: the run starts over from step 0", file=sys.stderr)
             return 0
-        skipped: list[tuple[Path, CheckpointError]] = []
+        skipped: list[tuple[Path, MtrlError]] = []
         for path in reversed(checkpoints):
             try:
                 state = load_checkpoint(path, map_location=self.device)
@@ -239,7 +239,7 @@ class Trainer:
                 if missing:
                     raise CheckpointError(f"{path} is incomplete (no {', '.join(missing)})")
                 check_same_run(self.cfg, from_yaml_text(state["config"]), path)
-            except CheckpointError as err:
+            except (CheckpointError, ConfigError) as err:  # ConfigError: its recorded config does not parse
                 skipped.append((path, err))
                 continue
             self._load_state(path, state)
