@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -12,10 +13,19 @@ from mtrl.errors import MtrlError, RunDirError
 PRECISIONS = ("fp32", "bf16", "tf32")
 
 
+def _trust_checkpoints(args: argparse.Namespace) -> None:
+    """``--trust-checkpoint``: let checkpoints that need a full unpickle load (see mtrl.checkpoint)."""
+    if args.trust_checkpoint:
+        from mtrl.checkpoint import TRUST_ENV_VAR
+
+        os.environ[TRUST_ENV_VAR] = "1"
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     from mtrl.config import load_config
     from mtrl.train import train
 
+    _trust_checkpoints(args)
     if args.resume is not None:
         if args.config is not None or args.overrides:
             raise MtrlError("--resume continues a run with its recorded config; give no CONFIG or overrides")
@@ -30,6 +40,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from mtrl.evaluate_run import evaluate_run
 
+    _trust_checkpoints(args)
     evaluate_run(Path(args.target), episodes=args.episodes, output=Path(args.output) if args.output else None,
                  device=args.device)
 
@@ -111,13 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", nargs="?", help="YAML config file (see configs/)")
     p.add_argument("overrides", nargs="*", help="dotted key=value overrides")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load checkpoints that need a full unpickle (older mtrl files; this can run code stored in "
+                        "the file: only for files you trust)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="run the official Meta-World evaluation protocol on a run or checkpoint")
     p.add_argument("target", help="a run directory (newest checkpoint) or a checkpoint file")
     p.add_argument("--episodes", type=int, default=50, help="episodes per task (protocol: 50, default)")
-    p.add_argument("--output", help="where to write the JSON result (default: RUN_DIR/eval.json)")
+    p.add_argument("--output", help="where to write the JSON result (default: RUN_DIR/eval.json for the run's newest "
+                                    "checkpoint, else <checkpoint>.eval.json beside the file)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load checkpoints that need a full unpickle (older mtrl files; this can run code stored in "
+                        "the file: only for files you trust)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("compare", help="run a grid of training runs on Ray and report statistics with CIs",

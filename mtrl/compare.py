@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import socket
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -106,9 +109,33 @@ def _write_status(run_dir: Path, status: dict[str, Any]) -> None:
     atomic_write_text(json.dumps(status) + "\n", run_dir / STATUS_FILE)
 
 
-def run_cell(base: str, overrides: list[str], run_dir: str, threads: int) -> dict[str, Any]:
-    """Train one cell (resuming it if it has checkpoints). Runs inside a Ray worker; never raises."""
+def exit_when_process_ends(pid: int, interval_s: float = 2.0) -> threading.Thread:
+    """End this process (``os._exit``, like ``kill -9``: run directories stay resumable) soon after process
+    ``pid`` ends. A sweep's Ray workers run this on the driver, so no run goes on training (and writing
+    checkpoints) after the sweep was killed; the run-dir lock dies with the worker."""
+    from mtrl.run_lock import process_alive
+
+    def watch() -> None:
+        while process_alive(pid):
+            time.sleep(interval_s)
+        os._exit(3)
+
+    thread = threading.Thread(target=watch, name=f"exit-when-{pid}-ends", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_cell(base: str, overrides: list[str], run_dir: str, threads: int,
+             driver: tuple[str, int] | None = None) -> dict[str, Any]:
+    """Train one cell (resuming it if it has checkpoints). Runs inside a Ray worker; never raises.
+
+    ``driver``: ``(host, pid)`` of the sweep's driver; on the same host the worker ends when the driver does
+    (on another host, Ray's own job cleanup ends it).
+    """
     import torch
+
+    if driver is not None and driver[0] == socket.gethostname():
+        exit_when_process_ends(driver[1])
 
     from mtrl.checkpoint import list_checkpoints
     from mtrl.config import load_config
@@ -137,8 +164,12 @@ def _last_step(run_dir: Path) -> int:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return 0
-    lines = path.read_text().splitlines()
-    return json.loads(lines[-1])["step"] if lines else 0
+    for line in reversed(path.read_text().splitlines()):
+        try:  # a run killed mid-write leaves a partial last line
+            return int(json.loads(line)["step"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return 0
 
 
 def sweep(config_path: str | Path, overrides: list[str] | tuple[str, ...] = (), address: str | None = None,
@@ -162,7 +193,9 @@ def sweep(config_path: str | Path, overrides: list[str] | tuple[str, ...] = (), 
                  logging_level="ERROR")
         try:
             remote = ray.remote(num_cpus=cfg.cpus_per_run, num_gpus=cfg.gpus_per_run, max_retries=0)(run_cell)
-            pending = {remote.remote(str(base), c.overrides, str(c.run_dir), int(cfg.cpus_per_run)): c for c in todo}
+            driver = (socket.gethostname(), os.getpid())
+            pending = {remote.remote(str(base), c.overrides, str(c.run_dir), int(cfg.cpus_per_run), driver): c
+                       for c in todo}
             done = len(cells) - len(todo)
             failed = 0
             while pending:

@@ -7,6 +7,7 @@ log interval. Per-task tensors ``(T,)`` become one scalar per task (``success/<t
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,35 @@ def flatten_metrics(values: dict[str, Tensor], task_names: list[str]) -> dict[st
     return flat
 
 
+def cut_jsonl(path: Path, step: int) -> None:
+    """Keep the rows of the JSONL file ``path`` (each with a ``step``) up to ``step``, atomically.
+
+    A partial last line (a process killed mid-write) is dropped with a note on stderr; an unreadable line before
+    the last one raises :class:`~mtrl.errors.RunDirError` naming the file and line. A missing file is left missing.
+    """
+    from mtrl.checkpoint import atomic_write_text
+    from mtrl.errors import RunDirError
+
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines()
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            row_step = int(row["step"])
+        except (ValueError, KeyError, TypeError) as err:
+            if number == len(lines):
+                print(f"dropped the partial last line of {path} (a write interrupted by a crash)", file=sys.stderr)
+                break
+            raise RunDirError(f"{path} line {number} is not a JSON row with a step: {err}") from err
+        if row_step <= step:
+            kept.append(line)
+    atomic_write_text("".join(line + "\n" for line in kept), path)
+
+
 class RunLogger:
     """Writes scalars to TensorBoard (``run_dir/tb``) and to ``run_dir/metrics.jsonl``.
 
@@ -76,14 +106,8 @@ class RunLogger:
         from torch.utils.tensorboard import SummaryWriter
 
         self.jsonl_path = run_dir / "metrics.jsonl"
-        if resume_step is not None and self.jsonl_path.exists():
-            kept = [
-                line for line in self.jsonl_path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= resume_step
-            ]
-            from mtrl.checkpoint import atomic_write_text
-
-            atomic_write_text("".join(line + "\n" for line in kept), self.jsonl_path)
+        if resume_step is not None:
+            cut_jsonl(self.jsonl_path, resume_step)
         self.writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
         self._jsonl = self.jsonl_path.open("a")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,25 +28,32 @@ from envs.base import MultiTaskVectorEnv
 from mtrl.agents.sac import MTSAC
 from mtrl.checkpoint import (
     atomic_write_text,
+    check_same_run,
     list_checkpoints,
     load_checkpoint,
     rng_state,
     save_checkpoint,
     set_rng_state,
+    stale_temp_files,
 )
 from mtrl.config import RunConfig, check_resume_config, from_yaml_text, to_yaml, validate
-from mtrl.errors import CheckpointError, NonFiniteLossError, RunDirError
+from mtrl.errors import CheckpointError, ConfigError, MtrlError, NonFiniteLossError, RunDirError
 from mtrl.evaluate import EvalResult, evaluate, format_table
-from mtrl.logger import MetricAccumulator, RunLogger, flatten_metrics
+from mtrl.logger import MetricAccumulator, RunLogger, cut_jsonl, flatten_metrics
 from mtrl.loops import Loop
 from mtrl.loops.off_policy import DIAGNOSTIC_KEYS, OffPolicyLoop
+from mtrl.run_lock import LOCK_FILES, run_dir_lock
 from mtrl.run_record import RunRecord
 from mtrl.surgery import make_surgery
 
 CONFIG_FILE = "config.yaml"
 ENV_FILE = "env.json"
 EVAL_FILE = "eval.json"
+EVALS_FILE = "evals.jsonl"  # every evaluation of the training run, one JSON row each
 CHECKPOINT_DIR = "checkpoints"
+SKIPPED_SUFFIX = ".skipped"  # a checkpoint resume could not use, renamed out of the ckpt_*.pt namespace
+CHECKPOINT_KEYS = ("step", "config", "agent", "loop", "rng", "env", "progress", "train_metrics", "episode_metrics",
+                   "recent_success")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -95,12 +103,25 @@ def default_run_dir(cfg: RunConfig) -> Path:
     return Path("runs") / f"{cfg.name}-seed{cfg.seed}-{stamp}"
 
 
-def prepare_new_run_dir(cfg: RunConfig) -> Path:
-    """Create the run directory; refuse one that already holds anything (never overwrite a run)."""
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg)
-    if run_dir.exists() and any(run_dir.iterdir()):
+def new_run_dir(cfg: RunConfig) -> Path:
+    """Where a new run of ``cfg`` goes: ``cfg.run_dir``, or a fresh name under ``runs/``."""
+    return Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg)
+
+
+def refuse_existing_run(run_dir: Path) -> None:
+    """Raise :class:`RunDirError` unless ``run_dir`` is absent or empty (the run-dir lock's files do not count)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"run_dir {run_dir} is a file, not a directory; choose another run_dir")
+    if run_dir.exists() and any(p.name not in LOCK_FILES for p in run_dir.iterdir()):
         hint = f" (to continue it: mtrl train --resume {run_dir})" if (run_dir / CONFIG_FILE).exists() else ""
         raise RunDirError(f"run directory {run_dir} is not empty; choose another run_dir{hint}")
+
+
+def prepare_new_run_dir(cfg: RunConfig, run_dir: Path | None = None) -> Path:
+    """Create the run directory (default :func:`new_run_dir`); refuse one that already holds anything (never
+    overwrite a run; the run-dir lock's own files do not count)."""
+    run_dir = run_dir or new_run_dir(cfg)
+    refuse_existing_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg.run_dir = str(run_dir)
     atomic_write_text(to_yaml(cfg), run_dir / CONFIG_FILE)
@@ -158,7 +179,9 @@ class Trainer:
         resume_step = None
         if resume:
             resume_step = self._restore_latest()
-        else:
+            # rows written after the checkpoint are replayed by the resumed run: drop them (no duplicates)
+            cut_jsonl(run_dir / EVALS_FILE, resume_step)
+        if not resume or resume_step == 0:
             atomic_write_text(json.dumps(self._env_record(), indent=2) + "\n", run_dir / ENV_FILE)
         self.logger = RunLogger(run_dir, resume_step=resume_step)
         self.record = RunRecord(run_dir, OmegaConf.to_container(OmegaConf.structured(cfg)), self.device,
@@ -204,26 +227,61 @@ class Trainer:
         }
 
     def _restore_latest(self) -> int:
-        checkpoints = list_checkpoints(self.run_dir / CHECKPOINT_DIR)
-        if not checkpoints:
-            raise CheckpointError(f"no checkpoint to resume from in {self.run_dir / CHECKPOINT_DIR}")
-        state = load_checkpoint(checkpoints[-1], map_location=self.device)
-        self._check_config_changes(state, checkpoints[-1])
+        """Restore the newest intact checkpoint of the run and return its step (0: none yet, start over).
+
+        Temporary files of interrupted writes are removed; a corrupt, truncated, incomplete or foreign checkpoint
+        is skipped with one line on stderr saying why, and the next older one is tried.
+        """
+        directory = self.run_dir / CHECKPOINT_DIR
+        for stale in stale_temp_files(self.run_dir) + stale_temp_files(directory):
+            stale.unlink(missing_ok=True)
+            print(f"removed {stale} (left by an interrupted write)", file=sys.stderr)
+        checkpoints = list_checkpoints(directory)
+        if not checkpoints:  # killed before its first checkpoint: the run restarts from its beginning
+            print(f"no checkpoint in {directory} yet: the run starts over from step 0", file=sys.stderr)
+            return 0
+        skipped: list[tuple[Path, MtrlError]] = []
+        for path in reversed(checkpoints):
+            try:
+                state = load_checkpoint(path, map_location=self.device)
+                missing = [key for key in CHECKPOINT_KEYS if key not in state]
+                if missing:
+                    raise CheckpointError(f"{path} is incomplete (no {', '.join(missing)})")
+                check_same_run(self.cfg, from_yaml_text(state["config"]), path)
+            except (CheckpointError, ConfigError) as err:  # ConfigError: its recorded config does not parse
+                skipped.append((path, err))
+                continue
+            self._check_config_changes(state, path)  # a refused edit is an error, not a reason to skip
+            self._load_state(path, state)
+            # set the skipped (newer) files aside, kept: `mtrl evaluate` and later resumes take the run's own
+            for bad, err in skipped:
+                bad.rename(bad.with_name(bad.name + SKIPPED_SUFFIX))
+                print(f"skipped checkpoint {bad.name}: {err} (kept as {bad.name}{SKIPPED_SUFFIX})", file=sys.stderr)
+            return int(state["step"])
+        for bad, err in skipped:
+            print(f"skipped checkpoint {bad.name}: {err}", file=sys.stderr)
+        raise CheckpointError(f"no intact checkpoint to resume from in {directory} (each one skipped above)")
+
+    def _load_state(self, path: Path, state: dict[str, Any]) -> None:
         try:
             self.agent.load_state_dict(state["agent"])
         except (RuntimeError, KeyError, ValueError) as err:
             raise CheckpointError(
-                f"checkpoint {checkpoints[-1]} does not fit the configured architecture: "
-                f"{str(err).splitlines()[0][:300]}"
+                f"checkpoint {path} does not fit the configured architecture: {str(err).splitlines()[0][:300]}"
             ) from err
-        self.loop.load_state_dict(state["loop"])
-        self.env.set_state(state["env"])
-        self.progress = Progress(**state["progress"])
-        self.train_metrics.load_state_dict(state["train_metrics"], self.device)
-        self.episode_metrics.load_state_dict(state["episode_metrics"], self.device)
-        self.recent_success.extend(state["recent_success"])
-        set_rng_state(state["rng"])
-        return int(state["step"])
+        try:
+            self.loop.load_state_dict(state["loop"])
+            self.env.set_state(state["env"])
+            self.progress = Progress(**state["progress"])
+            # a checkpoint at step s is the last one; format-1 checkpoints stored the one before (schedule shift)
+            self.progress.last_checkpoint = int(state["step"])
+            self.train_metrics.load_state_dict(state["train_metrics"], self.device)
+            self.episode_metrics.load_state_dict(state["episode_metrics"], self.device)
+            self.recent_success.extend(state["recent_success"])
+            set_rng_state(state["rng"])
+        except (RuntimeError, KeyError, ValueError, TypeError) as err:
+            raise CheckpointError(f"checkpoint {path} does not fit this run: {type(err).__name__}: "
+                                  f"{str(err).splitlines()[0][:300]}") from err
 
     def _check_config_changes(self, state: dict[str, Any], checkpoint: Path) -> None:
         """Refuse edits of config.yaml that the restored state cannot honour (before anything is restored or
@@ -271,8 +329,8 @@ class Trainer:
                     result = self._evaluate()
                 if done or self.step - self.progress.last_checkpoint >= train.checkpoint_every:
                     self._checkpoint()
-            if result is None:  # resumed a run that had already finished
-                result = self._evaluate()
+            if result is None:  # resumed a run that had already finished: report it, write nothing
+                result = self._recorded_evaluation() or self._evaluate(record=False)
             status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -320,27 +378,40 @@ class Trainer:
         self.logger.log(self.step, scalars)
         self.progress.last_log = self.step
 
-    def _evaluate(self) -> EvalResult:
+    def _recorded_evaluation(self) -> EvalResult | None:
+        """The run's last evaluation in ``evals.jsonl`` if it is at the current step."""
+        path = self.run_dir / EVALS_FILE
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+        if rows and rows[-1].get("step") == self.step:
+            return EvalResult(**rows[-1])
+        return None
+
+    def _evaluate(self, record: bool = True) -> EvalResult:
         result = evaluate(lambda o: self.agent.act(o, deterministic=True), self.eval_env,
                           self.cfg.train.eval_episodes)
         result.step = self.step
         result.wall_clock_s = round(self.wall_clock(), 1)
+        if not record:
+            return result
         scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
         scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
         scalars.update({f"eval/worst_k/{k}": v for k, v in result.worst_k.items()})
         self.logger.log(self.step, scalars)
         atomic_write_text(json.dumps(result.to_json(), indent=2) + "\n", self.run_dir / EVAL_FILE)
-        with (self.run_dir / "evals.jsonl").open("a") as f:
+        with (self.run_dir / EVALS_FILE).open("a") as f:
             f.write(json.dumps(result.to_json()) + "\n")
         self.progress.last_eval = self.step
         return result
 
     def _checkpoint(self) -> Path:
         self._check_finite()  # never let a diverged model replace good checkpoints
-        path = save_checkpoint(self._checkpoint_state(), self.run_dir / CHECKPOINT_DIR, self.step,
-                               self.cfg.train.keep_checkpoints)
-        self.progress.last_checkpoint = self.step
-        return path
+        previous, self.progress.last_checkpoint = self.progress.last_checkpoint, self.step
+        try:  # the stored progress says this checkpoint is the last one, as it is once written
+            return save_checkpoint(self._checkpoint_state(), self.run_dir / CHECKPOINT_DIR, self.step,
+                                   self.cfg.train.keep_checkpoints)
+        except BaseException:
+            self.progress.last_checkpoint = previous
+            raise
 
     def close(self) -> None:
         self.env.close()
@@ -360,17 +431,23 @@ def _metric_name(key: str) -> str:
 def train(cfg: RunConfig, resume_dir: Path | None = None) -> tuple[Path, EvalResult]:
     """Train from a config (new run) or continue the run in ``resume_dir``. Returns the run dir and the final
     evaluation."""
-    if resume_dir is not None:
-        cfg = read_run_config(resume_dir)
-        run_dir = resume_dir
-    else:
-        run_dir = prepare_new_run_dir(cfg)
-    if cfg.agent.name.startswith("sb3_"):  # the single-task baseline arm (one SB3 agent per task)
-        from mtrl.agents.sb3_baseline import train_sb3_baseline
+    if resume_dir is not None and not resume_dir.is_dir():
+        raise RunDirError(f"{resume_dir} is not a run directory")
+    run_dir = resume_dir if resume_dir is not None else new_run_dir(cfg)
+    if resume_dir is None:
+        refuse_existing_run(run_dir)  # before touching anything (checked again under the lock)
+        run_dir.mkdir(parents=True, exist_ok=True)  # the lock lives inside it
+    with run_dir_lock(run_dir, "mtrl train --resume" if resume_dir is not None else "mtrl train"):
+        if resume_dir is not None:
+            cfg = read_run_config(resume_dir)
+        else:
+            prepare_new_run_dir(cfg, run_dir)
+        if cfg.agent.name.startswith("sb3_"):  # the single-task baseline arm (one SB3 agent per task)
+            from mtrl.agents.sb3_baseline import train_sb3_baseline
 
-        result = train_sb3_baseline(cfg, run_dir, resume=resume_dir is not None)
-    else:
-        result = Trainer(cfg, run_dir, resume=resume_dir is not None).run()
+            result = train_sb3_baseline(cfg, run_dir, resume=resume_dir is not None)
+        else:
+            result = Trainer(cfg, run_dir, resume=resume_dir is not None).run()
     print(format_table(result))
     print(f"run directory: {run_dir}")
     return run_dir, result

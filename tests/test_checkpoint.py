@@ -1,7 +1,9 @@
+import os
+
 import pytest
 import torch
 
-from mtrl.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from mtrl.checkpoint import atomic_write_text, list_checkpoints, load_checkpoint, save_checkpoint, stale_temp_files
 from mtrl.errors import CheckpointError
 
 
@@ -38,3 +40,21 @@ def test_failed_write_keeps_the_previous_checkpoint(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         save_checkpoint({"step": 2, "bad": Unpicklable()}, tmp_path, 2, keep=3)
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt_0000000001.pt"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_files_follow_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        checkpoint = save_checkpoint({"step": 1}, tmp_path, 1, keep=1)
+        atomic_write_text("x\n", tmp_path / "eval.json")
+    finally:
+        os.umask(previous)
+    for path in (checkpoint, tmp_path / "eval.json"):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+
+
+def test_stale_temporary_files_are_found(tmp_path):
+    save_checkpoint({"step": 1}, tmp_path, 1, keep=1)
+    (tmp_path / ".ckpt_0000000002.pt.1234abcd.tmp").write_bytes(b"half")
+    assert [p.name for p in stale_temp_files(tmp_path)] == [".ckpt_0000000002.pt.1234abcd.tmp"]

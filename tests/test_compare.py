@@ -69,6 +69,17 @@ def test_tiny_grid_on_ray_tables_match_runs(tmp_path):
 
 
 @pytest.mark.slow
+def locked(run_dir: Path) -> bool:
+    from mtrl.errors import RunDirError
+    from mtrl.run_lock import run_dir_lock
+
+    try:
+        with run_dir_lock(run_dir, "test"):
+            return False
+    except RunDirError:
+        return True
+
+
 def test_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
     cfg = write_grid(tmp_path, seeds=(0, 1))
     sweep_dir = tmp_path / "sweep"
@@ -81,8 +92,13 @@ def test_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
         runs = list((sweep_dir / "runs").glob("*")) if (sweep_dir / "runs").exists() else []
         done = [r for r in runs if read_status(r)["state"] == "done"]
     assert done, "no run finished before the deadline"
-    os.killpg(proc.pid, signal.SIGKILL)  # kill the driver, Ray and its workers
+    os.killpg(proc.pid, signal.SIGKILL)  # kill the driver (Ray's processes run in their own sessions)
     proc.wait()
+    # its Ray workers end with it: soon no run directory is held (their run-dir locks die with them)
+    deadline = time.time() + 30
+    while time.time() < deadline and any(locked(r) for r in (sweep_dir / "runs").iterdir()):
+        time.sleep(0.5)
+    assert not any(locked(r) for r in (sweep_dir / "runs").iterdir()), "a run goes on after its sweep was killed"
     finished_before = {r.name: (r / "eval.json").stat().st_mtime_ns for r in done}
     root = sweep(cfg, sweep_dir=sweep_dir, emit=lambda s: None)
     runs = sorted((root / "runs").iterdir())

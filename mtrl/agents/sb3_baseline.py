@@ -30,8 +30,8 @@ import functools
 import json
 import math
 import os
+import secrets
 import shutil
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -397,7 +397,8 @@ def save_checkpoint_dir(directory: Path, step: int, cfg: RunConfig, task_names: 
     built in a temporary directory, then renamed into place; all but the ``keep`` newest are deleted."""
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / f"{CHECKPOINT_PREFIX}{step:010d}"
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory))
+    staging = directory / f".{final.name}.{secrets.token_hex(4)}.tmp"
+    staging.mkdir()  # mode 0o777 through the umask (tempfile.mkdtemp would force 0700)
     try:
         files = {}
         for name, model, normalizer in zip(task_names, models, normalizers, strict=True):

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from mtrl.checkpoint import load_checkpoint
+from mtrl.checkpoint import check_same_run, load_checkpoint
 from mtrl.config import RunConfig, from_yaml_text
 from mtrl.errors import CheckpointError
 
@@ -74,7 +74,7 @@ class SB3PolicyAdapter:
             env: the task's single-task env; its spaces become the adapter's (shapes are checked).
         """
         from mtrl.evaluate_run import find_checkpoint
-        from mtrl.train import ENV_FILE, build_agent
+        from mtrl.train import ENV_FILE, build_agent, read_run_config
 
         checkpoint, run_dir = find_checkpoint(Path(target))
         torch_device = torch.device(device)
@@ -82,7 +82,9 @@ class SB3PolicyAdapter:
         cfg = from_yaml_text(state["config"])
         if cfg.agent.name not in ("mtsac", "mtppo"):
             raise CheckpointError(f"{checkpoint}: agent {cfg.agent.name!r} has no mtrl policy to wrap")
-        task_names, obs_dim, action_dim = _env_facts(cfg, run_dir / ENV_FILE)
+        if run_dir is not None:  # the run's env.json describes this checkpoint only if it is the run's own
+            check_same_run(read_run_config(run_dir), cfg, checkpoint)
+        task_names, obs_dim, action_dim = _env_facts(cfg, run_dir / ENV_FILE if run_dir is not None else None)
         if isinstance(task, str):
             if task not in task_names:
                 raise ValueError(f"task {task!r} is not in the run; its tasks: {', '.join(task_names)}")
@@ -126,9 +128,9 @@ class SB3PolicyAdapter:
         return f"SB3PolicyAdapter({type(self.agent).__name__}, {self.task_name})"
 
 
-def _env_facts(cfg: RunConfig, env_file: Path) -> tuple[list[str], int, int]:
+def _env_facts(cfg: RunConfig, env_file: Path | None) -> tuple[list[str], int, int]:
     """``(task_names, obs_dim, action_dim)`` from the run's ``env.json``, or by building its env if it is missing."""
-    if env_file.is_file():
+    if env_file is not None and env_file.is_file():
         record = json.loads(env_file.read_text())
         return list(record["task_names"]), int(record["obs_dim"]), int(record["action_dim"])
     from envs import make_env
