@@ -12,6 +12,7 @@ import torch
 from mtrl.cli import main
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
+from mtrl.run_lock import LOCK_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = ROOT / "configs" / "synthetic.yaml"
@@ -174,7 +175,8 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 def _snapshot(run_dir: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    """The run's files, without the run-dir lock's own (the refused command held the lock: its owner record)."""
+    return {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file() and p.name not in LOCK_FILES}
 
 
 @pytest.mark.parametrize("old,new,fragment", [
