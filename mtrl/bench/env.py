@@ -233,20 +233,20 @@ def _time_interleaved(steppers: list[_Stepper], steps: int, rounds: int, seed: i
 
 
 def _warp_rates(benchmark: str, seed: int, worlds: Sequence[int], steps: int, device: str) -> dict[str, float]:
-    """``{variant: steps/s}`` of the Warp backend, measured by ``envs.warp_metaworld.bench`` in the Warp
+    """``{variant: steps/s}`` of the Warp backend, measured by ``mtrl.bench.warp_env`` in the Warp
     environment (a subprocess) on a reset-state export of ``benchmark`` made here."""
     import os
     import subprocess
     import tempfile
     from pathlib import Path
 
-    from envs.warp_metaworld.check import ROOT, warp_python
     from envs.warp_metaworld.reference import export_reset_states
+    from mtrl.bench.parity.warp import ROOT, warp_python
 
     tasks = _task_list(benchmark)
     with tempfile.TemporaryDirectory() as tmp:
         states = export_reset_states("custom" if tasks else benchmark, tasks, seed, Path(tmp) / "states.npz")
-        done = subprocess.run([str(warp_python()), "-m", "envs.warp_metaworld.bench", "--states", str(states),
+        done = subprocess.run([str(warp_python()), "-m", "mtrl.bench.warp_env", "--states", str(states),
                                "--steps", str(steps), "--device", device, "--worlds", *map(str, worlds)],
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     if done.returncode != 0:
