@@ -90,6 +90,19 @@ def _cmd_bench_sb3(args: argparse.Namespace) -> None:
         out=args.out, curves=not args.no_curves, threads=args.threads, overrides=args.overrides)
 
 
+def _cmd_bench_nets(args: argparse.Namespace) -> None:
+    from mtrl.bench.nets import run
+
+    run(task_counts=args.tasks, archs=args.archs, iters=args.iters, rounds=args.rounds,
+        batch_size_per_task=args.batch, device=args.device)
+
+
+def _cmd_bench_replay(args: argparse.Namespace) -> None:
+    from mtrl.bench.replay import SIZES, run
+
+    run(SIZES, iters=args.iters, rounds=args.rounds, device=args.device)
+
+
 def _cmd_compare(args: argparse.Namespace) -> None:
     from mtrl.compare import sweep
 
@@ -154,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--collect", action="store_true",
                    help="instead: copy RUN_DIR's small artefacts (no checkpoints) into results/NAME")
     p.set_defaults(func=_cmd_report)
+
+    from mtrl.bench import ARCHS
 
     bench = sub.add_parser("bench", help="benchmarks: ratios against a baseline measured in the same run")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
@@ -225,6 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-curves", action="store_true", help="time the updates only")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     p.set_defaults(func=_cmd_bench_sb3)
+    p = bench_sub.add_parser("nets", help="MTSAC update time and parameters of every architecture vs the shared MLP")
+    p.add_argument("--tasks", type=int, nargs="+", default=[10, 50], help="numbers of tasks (10: MT10, 50: MT50)")
+    p.add_argument("--archs", nargs="+", default=list(ARCHS), choices=ARCHS, help="architectures to time")
+    p.add_argument("--iters", type=int, default=3, help="updates per timing round")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
+    p.add_argument("--batch", type=int, default=128, help="transitions per task per update")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.set_defaults(func=_cmd_bench_nets)
+    p = bench_sub.add_parser("replay", help="replay sampling: packed rows vs one tensor per field")
+    p.add_argument("--iters", type=int, default=100, help="samples per timing round")
+    p.add_argument("--rounds", type=int, default=9, help="interleaved timing rounds (median reported)")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.set_defaults(func=_cmd_bench_replay)
 
     p = sub.add_parser("config", help="print the fully resolved config (defaults + YAML + overrides)")
     p.add_argument("config", nargs="?", help="YAML config file")

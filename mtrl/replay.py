@@ -6,7 +6,7 @@ device (no host round-trips); sampling draws from the global torch RNG, which ch
 
 A transition's fields lie side by side in one row of a single ``(T, capacity, F)`` tensor (``F = 2 obs_dim +
 action_dim + 2``), so a sample is one row gather (``index_select``) instead of one advanced-indexing gather per
-field: on the CPU 3-7x faster than five separate gathers (``scripts/bench_replay.py``), and on a GPU one kernel
+field: on the CPU 3-7x faster than five separate gathers (``mtrl bench replay``), and on a GPU one kernel
 instead of five. The fields (``obs``, ``action``, ...) are views of that tensor, and so are a batch's.
 """
 

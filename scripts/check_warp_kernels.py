@@ -3,7 +3,7 @@
     python scripts/check_warp_kernels.py                       # every task with a Warp kernel
     python scripts/check_warp_kernels.py --tasks reach-v3 --steps 300
 
-Runs in the reference environment (no Warp needed): see ``envs/warp_metaworld/equivalence.py``. Prints a row per
+Runs in the reference environment (no Warp needed): see ``mtrl/bench/parity/kernels.py``. Prints a row per
 task and policy and exits 1 if any is outside the tolerances.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envs.warp_metaworld.equivalence import OBJECTS_TOLERANCE, REWARD_TOLERANCE, kernel_equivalence
 from envs.warp_metaworld.tasks import KERNELS
+from mtrl.bench.parity.kernels import OBJECTS_TOLERANCE, REWARD_TOLERANCE, kernel_equivalence
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@
     python scripts/parity_fast.py --tasks reach-v3 push-v3 --steps 1000 --policies scripted --json out.json
 
 Prints one row per task and policy (max deviations, success mismatches, scripted success on both backends) and
-exits with status 1 if any task is outside the tolerances (``envs/fast_metaworld/parity.py``).
+exits with status 1 if any task is outside the tolerances (``mtrl/bench/parity/fast.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import sys
 
 from envs.fast_metaworld import fast_task_names
-from envs.fast_metaworld.parity import OBS_TOLERANCE, REWARD_TOLERANCE, trace_parity
+from mtrl.bench.parity.fast import OBS_TOLERANCE, REWARD_TOLERANCE, trace_parity
 
 
 def main(argv: list[str] | None = None) -> int:

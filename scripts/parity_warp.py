@@ -6,7 +6,7 @@
 
 Runs with the reference environment's Python; the Warp side runs in ``MTRL_WARP_PYTHON`` (default
 ``.venv-warp/bin/python``, made by ``scripts/setup_warp_env.sh``). Prints one row per task and exits 1 if a task is
-outside the tolerances of ``envs/warp_metaworld/check.py``.
+outside the tolerances of ``mtrl/bench/parity/warp.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from envs.warp_metaworld.check import (
+from mtrl.bench.parity.warp import (
     EXPERT_SUCCESS_GAP,
     MAX_REWARD_TOLERANCE,
     MEAN_OBS_TOLERANCE,

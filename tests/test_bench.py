@@ -86,3 +86,84 @@ def test_bench_cli_parses_update_and_train() -> None:
     assert args.algos == ["mtsac"] and args.tasks == [10] and args.modes == ["eager"]
     args = build_parser().parse_args(["bench", "train", "seed=1", "--configs", "configs/synthetic.yaml"])
     assert args.configs == ["configs/synthetic.yaml"] and args.overrides == ["seed=1"]
+
+
+def test_harness_interleaves_rounds_after_one_warmup_and_leaves_prepare_untimed() -> None:
+    import time
+
+    from mtrl.bench.harness import Case, time_interleaved
+
+    calls: list[tuple[str, str, int]] = []
+
+    def case(name: str, run_s: float) -> Case:
+        def run(n: int) -> None:
+            calls.append((name, "run", n))
+            time.sleep(run_s * n)
+
+        def prepare(n: int) -> None:
+            calls.append((name, "prepare", n))
+            time.sleep(0.05)  # untimed: must not show in the figures
+
+        return Case(name, run, prepare=prepare, units=4)
+
+    timings = time_interleaved([case("a", 0.0), case("b", 0.01)], iters=3, rounds=2, warmup_iters=1)
+    runs = [(name, n) for name, what, n in calls if what == "run"]
+    assert runs == [("a", 1), ("b", 1), ("a", 3), ("b", 3), ("a", 3), ("b", 3)]
+    assert [what for _, what, _ in calls] == ["prepare", "run"] * 6
+    assert len(timings["a"].seconds) == len(timings["b"].seconds) == 2
+    assert all(s < 0.01 for s in timings["a"].seconds)  # seconds per unit, the 50 ms prepare excluded
+    assert all(s >= 0.01 / 4 for s in timings["b"].seconds)  # 10 ms per call, 4 units per call
+    assert timings["b"].warmup_s >= 0.01
+    assert timings["b"].median == pytest.approx(sum(timings["b"].seconds) / 2)  # the median of two rounds
+
+
+def test_harness_ratios_table_and_json() -> None:
+    from mtrl.bench.harness import Column, Timing, emit_json, emit_table, paired_ratios, ratios_to
+
+    assert ratios_to({"base": 2.0, "fast": 1.0}, "base") == {"base": 1.0, "fast": 0.5}
+    with pytest.raises(KeyError):
+        ratios_to({"fast": 1.0}, "base")
+    assert paired_ratios(Timing("x", [1.0, 3.0]), Timing("base", [2.0, 3.0])) == [0.5, 1.0]
+    with pytest.raises(ValueError):  # rounds that do not pair up
+        paired_ratios(Timing("x", [1.0]), Timing("base", [2.0, 3.0]))
+    lines: list[str] = []
+    columns = (Column("name", 6, left=True), Column("n", 7, ","), Column("x", 6, ".2f"))
+    emit_table(lines.append, columns, [("ab", 12345, 0.5), ("c", 1, None)], title="T")
+    assert lines == ["\nT", "name         n      x", "ab      12,345   0.50", "c            1      -"]
+    lines.clear()
+    emit_json(lines.append, [Timing("x", [1.0])], bench="t")
+    assert json.loads(lines[0]) == {"bench": "t", "name": "x", "seconds": [1.0], "warmup_s": 0.0, "iters": 1,
+                                    "units": 1}
+
+
+def test_bench_nets_and_replay_through_the_cli(capsys) -> None:
+    from mtrl.cli import main
+
+    main(["bench", "nets", "--tasks", "2", "--archs", "mlp", "film", "--iters", "1", "--rounds", "1", "--batch", "8"])
+    records = _json_lines(capsys.readouterr().out.splitlines())
+    assert [(r["num_tasks"], r["arch"]) for r in records] == [(2, "mlp"), (2, "film")]
+    assert records[0]["time_ratio"] == 1.0 and records[0]["params_ratio"] == 1.0
+    assert records[1]["params"] > records[0]["params"] > 0
+
+    from mtrl.bench.replay import run
+
+    lines: list[str] = []
+    (row,) = run(sizes=((2, 1000, 8),), iters=2, rounds=3, emit=lines.append)
+    assert row["bench"] == "replay-sample" and row["packed_us"] > 0 and row["per_field_us"] > 0
+    assert _json_lines(lines) == [row]
+    args = build_parser().parse_args(["bench", "replay", "--iters", "5", "--rounds", "3", "--device", "cpu"])
+    assert (args.iters, args.rounds, args.device) == (5, 3, "cpu")
+
+
+def test_bench_replay_refuses_layouts_that_sample_different_batches(monkeypatch) -> None:
+    from mtrl.bench import replay
+
+    original = replay.FieldwiseBuffer.sample
+
+    def shifted(self, batch_size_per_task):  # the fault: a baseline that gathers other rows
+        batch = original(self, batch_size_per_task)
+        return type(batch)(batch.obs + 1, batch.action, batch.reward, batch.next_obs, batch.terminated)
+
+    monkeypatch.setattr(replay.FieldwiseBuffer, "sample", shifted)
+    with pytest.raises(RuntimeError, match="different batches at T=2"):
+        replay.run(sizes=((2, 100, 4),), iters=1, rounds=1, emit=lambda _: None)

@@ -15,8 +15,8 @@ metaworld = pytest.importorskip("metaworld")
 
 from envs import EnvConfig, make_env  # noqa: E402
 from envs.fast_metaworld import KERNELS, FastMetaWorldVectorEnv, fast_task_names  # noqa: E402
-from envs.fast_metaworld.parity import trace_parity  # noqa: E402
 from envs.metaworld_env import MetaWorldVectorEnv  # noqa: E402
+from mtrl.bench.parity.fast import trace_parity  # noqa: E402
 
 MT10 = list(metaworld.env_dict.MT10_V3)
 FAST_MT10 = [t for t in MT10 if t in KERNELS]

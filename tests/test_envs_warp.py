@@ -21,10 +21,10 @@ pytestmark = [pytest.mark.metaworld, pytest.mark.xdist_group("warp")]  # one wor
 
 metaworld = pytest.importorskip("metaworld")
 
-from envs.warp_metaworld.check import ROOT, warp_parity, warp_python  # noqa: E402
-from envs.warp_metaworld.equivalence import kernel_equivalence  # noqa: E402
 from envs.warp_metaworld.reference import export_reset_states  # noqa: E402
 from envs.warp_metaworld.tasks import KERNELS  # noqa: E402
+from mtrl.bench.parity.kernels import kernel_equivalence  # noqa: E402
+from mtrl.bench.parity.warp import ROOT, warp_parity, warp_python  # noqa: E402
 
 MT10 = list(metaworld.env_dict.MT10_V3)
 ALL = list(metaworld.env_dict.MT50_V3)

@@ -28,15 +28,18 @@ from __future__ import annotations
 
 import copy
 import json
-import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from mtrl.bench.harness import Case, Column, emit_json, emit_table, time_interleaved
+
 ACTION_DIM = 4
+WARMUP_STEPS = 50
+COLUMNS = (Column("variant", 26, left=True), Column("envs", 5), Column("steps/s", 9, ".0f"),
+           Column("x metaworld-sync", 17, ".2f"), Column("x physics", 10, ".2f"), Column("python share", 13, ".2f"))
 BASELINE = "metaworld-sync"
 PHYSICS = "physics"
 
@@ -67,17 +70,18 @@ class EnvRow:
     rounds: int
     steps: int
 
-    def to_json(self) -> str:
-        return json.dumps({"bench": "env", **vars(self)})
-
 
 class _Stepper:
-    """A variant: ``run(actions)`` steps ``len(actions)`` vector steps and returns the seconds it took."""
+    """A variant: ``load(actions)`` takes a round's ``(steps, num_envs, 4)`` actions (untimed), ``run()`` steps
+    through them (timed)."""
 
     name: str
     num_envs: int
 
-    def run(self, actions: np.ndarray) -> float:
+    def load(self, actions: np.ndarray) -> None:
+        self.actions = actions
+
+    def run(self) -> None:
         raise NotImplementedError
 
     def close(self) -> None:  # noqa: B027 - optional hook
@@ -110,11 +114,9 @@ class _MetaWorldPlain(_Stepper):
         self.env.reset(seed=seed)
         self.name, self.num_envs = BASELINE, self.env.num_envs
 
-    def run(self, actions: np.ndarray) -> float:
-        start = time.perf_counter()
-        for action in actions:
+    def run(self) -> None:
+        for action in self.actions:
             self.env.step(action)
-        return time.perf_counter() - start
 
     def close(self) -> None:
         self.env.close()
@@ -135,21 +137,20 @@ class _Physics(_Stepper):
         self._initial = [copy.deepcopy(data) for _, data, _ in self.sims]
         self.name, self.num_envs = PHYSICS, len(self.sims)
 
-    def run(self, actions: np.ndarray) -> float:
+    def load(self, actions: np.ndarray) -> None:
+        self.actions, self.moves = actions, actions[..., :3] * self._scale
+        # start every round from the reset states (random gripper commands for long would drift the scene)
+        self.sims = [(m, copy.deepcopy(d0), fs) for (m, _, fs), d0 in zip(self.sims, self._initial, strict=True)]
+
+    def run(self) -> None:
         mj_step, low, high = self._mj_step, self._low, self._high
-        moves = actions[..., :3] * self._scale
-        start = time.perf_counter()
-        for action, move in zip(actions, moves, strict=True):
+        for action, move in zip(self.actions, self.moves, strict=True):
             for (model, data, frame_skip), a, m in zip(self.sims, action, move, strict=True):
                 # what metaworld writes before simulating: the hand's mocap target and the gripper command
                 data.mocap_pos[0] = np.clip(data.mocap_pos[0] + m, low, high)
                 data.ctrl[0] = a[3]
                 data.ctrl[1] = -a[3]
                 mj_step(model, data, nstep=frame_skip)
-        elapsed = time.perf_counter() - start
-        # start every round from the reset states (random gripper commands for long would drift the scene)
-        self.sims = [(m, copy.deepcopy(d0), fs) for (m, _, fs), d0 in zip(self.sims, self._initial, strict=True)]
-        return elapsed
 
 
 class _Backend(_Stepper):
@@ -168,17 +169,17 @@ class _Backend(_Stepper):
         self.num_envs = self.T * self.E
         self.name = f"{backend}-{strategy}-E{envs_per_task}"
 
-    def run(self, actions: np.ndarray) -> float:
+    def load(self, actions: np.ndarray) -> None:
         # the actions arrive as the loop would hand them over: torch tensors shaped (T, E, A)
-        batch = torch.from_numpy(actions).view(len(actions), self.T, self.E, ACTION_DIM)
+        self.actions = torch.from_numpy(actions).view(len(actions), self.T, self.E, ACTION_DIM)
+
+    def run(self) -> None:
         env = self.env
-        start = time.perf_counter()
-        for action in batch:
+        for action in self.actions:
             result = env.step(action)
             done = result.done
             if done.any():
                 env.reset(mask=done)
-        return time.perf_counter() - start
 
     def close(self) -> None:
         self.env.close()
@@ -201,48 +202,51 @@ class _EnvpoolNative(_Stepper):
         self.num_envs = len(self.pools) * envs_per_task
         self.name = f"envpool-native-E{envs_per_task}"
 
-    def run(self, actions: np.ndarray) -> float:
+    def load(self, actions: np.ndarray) -> None:
         E = self.E
-        per_pool = [actions[:, i * E:(i + 1) * E] for i in range(len(self.pools))]
-        start = time.perf_counter()
-        for s in range(len(actions)):
-            for pool, pool_actions in zip(self.pools, per_pool, strict=True):
+        self.steps = len(actions)
+        self.per_pool = [actions[:, i * E:(i + 1) * E] for i in range(len(self.pools))]
+
+    def run(self) -> None:
+        for s in range(self.steps):
+            for pool, pool_actions in zip(self.pools, self.per_pool, strict=True):
                 pool.step(pool_actions[s])  # envpool autoresets after the 500th step
-        return time.perf_counter() - start
 
     def close(self) -> None:
         for pool in self.pools:
             pool.close()
 
 
-def _time_interleaved(steppers: list[_Stepper], steps: int, rounds: int, seed: int) -> dict[str, list[float]]:
-    """Per variant, the env-steps/s of every timed round (after one short warm-up round)."""
+def _time_interleaved(steppers: list[_Stepper], steps: int, rounds: int, seed: int) -> dict[str, float]:
+    """Per variant, the median env-steps/s of the timed rounds (after one short warm-up round), every round on
+    fresh uniform random actions."""
     rng = np.random.default_rng(seed)
-    rates: dict[str, list[float]] = {s.name: [] for s in steppers}
-    for r in range(rounds + 1):
-        for stepper in steppers:
-            actions = rng.uniform(-1.0, 1.0, (steps if r else min(steps, 50), stepper.num_envs, ACTION_DIM))
-            seconds = stepper.run(actions.astype(np.float32))
-            if r:
-                rates[stepper.name].append(len(actions) * stepper.num_envs / seconds)
-    return rates
+
+    def case(stepper: _Stepper) -> Case:
+        def prepare(n: int) -> None:
+            stepper.load(rng.uniform(-1.0, 1.0, (n, stepper.num_envs, ACTION_DIM)).astype(np.float32))
+
+        return Case(stepper.name, lambda _: stepper.run(), prepare=prepare, units=stepper.num_envs)
+
+    timings = time_interleaved([case(s) for s in steppers], steps, rounds, warmup_iters=min(steps, WARMUP_STEPS))
+    return {name: 1 / timing.median for name, timing in timings.items()}
 
 
 def _warp_rates(benchmark: str, seed: int, worlds: Sequence[int], steps: int, device: str) -> dict[str, float]:
-    """``{variant: steps/s}`` of the Warp backend, measured by ``envs.warp_metaworld.bench`` in the Warp
+    """``{variant: steps/s}`` of the Warp backend, measured by ``mtrl.bench.warp_env`` in the Warp
     environment (a subprocess) on a reset-state export of ``benchmark`` made here."""
     import os
     import subprocess
     import tempfile
     from pathlib import Path
 
-    from envs.warp_metaworld.check import ROOT, warp_python
     from envs.warp_metaworld.reference import export_reset_states
+    from mtrl.bench.parity.warp import ROOT, warp_python
 
     tasks = _task_list(benchmark)
     with tempfile.TemporaryDirectory() as tmp:
         states = export_reset_states("custom" if tasks else benchmark, tasks, seed, Path(tmp) / "states.npz")
-        done = subprocess.run([str(warp_python()), "-m", "envs.warp_metaworld.bench", "--states", str(states),
+        done = subprocess.run([str(warp_python()), "-m", "mtrl.bench.warp_env", "--states", str(states),
                                "--steps", str(steps), "--device", device, "--worlds", *map(str, worlds)],
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     if done.returncode != 0:
@@ -295,11 +299,10 @@ def run(
                 task_names = _plain_task_names(benchmark)
                 for E in envs_per_task:
                     steppers.append(_EnvpoolNative(task_names, seed, E))
-            rates = _time_interleaved(steppers, steps, rounds, seed)
+            medians = _time_interleaved(steppers, steps, rounds, seed)
         finally:
             for stepper in steppers:
                 stepper.close()
-        medians = {name: statistics.median(values) for name, values in rates.items()}
         num_envs = {stepper.name: stepper.num_envs for stepper in steppers}
         if warp_worlds:
             for name, sps in _warp_rates(benchmark, seed, warp_worlds, steps, warp_device).items():
@@ -313,15 +316,11 @@ def run(
             bench_rows.append(EnvRow(benchmark, name, num_envs[name], sps, sps / base, x_phys,
                                      0.0 if name == PHYSICS else 1.0 - x_phys, rounds, steps))
         rows.extend(bench_rows)
-        emit(f"\n{benchmark}: env steps/s, random actions, {steps} vector steps x {rounds} rounds (median), "
-             f"seed {seed}")
-        emit(f"{'variant':<26} {'envs':>5} {'steps/s':>9} {'x metaworld-sync':>17} {'x physics':>10} "
-             f"{'python share':>13}")
-        for row in bench_rows:
-            emit(f"{row.variant:<26} {row.num_envs:>5} {row.steps_per_s:9.0f} {row.x_metaworld_sync:17.2f} "
-                 f"{row.x_physics:10.2f} {row.python_share:13.2f}")
-        for row in bench_rows:
-            emit(row.to_json())
+        emit_table(emit, COLUMNS, [(r.variant, r.num_envs, r.steps_per_s, r.x_metaworld_sync, r.x_physics,
+                                    r.python_share) for r in bench_rows],
+                   f"{benchmark}: env steps/s, random actions, {steps} vector steps x {rounds} rounds (median), "
+                   f"seed {seed}")
+        emit_json(emit, bench_rows, "env")
     return rows
 
 

@@ -28,9 +28,12 @@ from typing import Any
 
 import torch
 
+from mtrl.bench.harness import Case, Column, Timing, emit_table, json_line, paired_ratios, time_interleaved
 from mtrl.config import RunConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
+UPDATE_COLUMNS = (Column("env", 10, left=True), Column("learner", 16, left=True), Column("hidden", 16, left=True),
+                  Column("ms/update", 10, ".2f"), Column("x sb3-sac", 10, ".2f"), Column(" rounds' range", 0))
 ENVS: dict[str, tuple[str, list[str]]] = {  # name -> (config, overrides)
     "reach-v3": ("configs/mt1_reach.yaml", []),
     "synthetic": ("configs/synthetic.yaml", ["env.synthetic_num_tasks=1"]),
@@ -50,9 +53,6 @@ class UpdateTiming:
     hidden: list[int]
     threads: int
 
-    def to_json(self) -> str:
-        return json.dumps({"bench": "sb3-update", **vars(self)})
-
 
 @dataclass
 class Curve:
@@ -65,9 +65,6 @@ class Curve:
     curve: list[tuple[int, float]]  # (step, mean success) of every evaluation
     train_s: float
     run_dir: str
-
-    def to_json(self) -> str:
-        return json.dumps({"bench": "sb3-curve", **vars(self)})
 
 
 def bench_config(env: str, batch: int, hidden: Sequence[int] | None, overrides: Sequence[str] = ()) -> RunConfig:
@@ -82,13 +79,13 @@ def bench_config(env: str, batch: int, hidden: Sequence[int] | None, overrides: 
     return load_config(ROOT / path, [*items, *overrides])
 
 
-def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, list[float]]:
+def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, Timing]:
     """Seconds per update of MTSAC (T=1) and SB3's SAC, both built from ``cfg``, on the same random data: one
     figure per round for each learner (the learners take turns within a round, so a round's figures saw the
     same machine state)."""
     from envs.single_task import make_single_task_env
     from mtrl.agents.sb3_baseline import build_model, make_task_vec_env
-    from mtrl.bench.timing import time_updates as time_mtsac
+    from mtrl.bench.fixtures import update_case
     from mtrl.replay import TaskReplayBuffer
     from mtrl.train import build_agent
 
@@ -117,30 +114,14 @@ def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, list[floa
                                 action[0, i : i + 1].numpy(), reward[0, i : i + 1].numpy(), [False], [{}])
     model._current_progress_remaining = 1.0
 
-    def sb3_per_step(k: int) -> float:
-        start = time.perf_counter()
-        for _ in range(k):
-            model.train(gradient_steps=1, batch_size=batch)
-        return (time.perf_counter() - start) / k
-
-    def sb3_batched(k: int) -> float:
-        start = time.perf_counter()
-        model.train(gradient_steps=k, batch_size=batch)
-        return (time.perf_counter() - start) / k
-
-    cases: dict[str, Callable[[int], float]] = {
-        "mtsac": lambda k: time_mtsac(agent, buffer, batch, k, device),
-        "sb3-sac": sb3_per_step,
-        "sb3-sac-batched": sb3_batched,
-    }
-    for case in cases.values():  # warm-up
-        case(3)
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(rounds):
-        for name, case in cases.items():
-            times[name].append(case(iters))
+    cases = [
+        update_case("mtsac", agent, buffer, batch),
+        Case.of_call("sb3-sac", lambda: model.train(gradient_steps=1, batch_size=batch)),
+        Case("sb3-sac-batched", lambda k: model.train(gradient_steps=k, batch_size=batch)),
+    ]
+    timings = time_interleaved(cases, iters, rounds, warmup_iters=3)
     env.close()
-    return times
+    return timings
 
 
 def train_curve(cfg: RunConfig, learner: str, run_dir: Path) -> Curve:
@@ -218,10 +199,9 @@ def run(envs: Sequence[str] = ("reach-v3", "synthetic"), batch: int = 256, hidde
         cfg = bench_config(env, batch, hidden, overrides)
         sizes = list(cfg.agent.sac.actor.hidden_sizes)
         per_round = time_updates(cfg, iters, rounds)
-        for learner, seconds in per_round.items():
-            # paired: each round's ratio cancels the machine's drift between rounds (shared hosts drift by 10-30%)
-            ratios = [ours / theirs for ours, theirs in zip(seconds, per_round["sb3-sac"], strict=True)]
-            timings.append(UpdateTiming(env, learner, 1000 * statistics.median(seconds), statistics.median(ratios),
+        for learner, timing in per_round.items():
+            ratios = paired_ratios(timing, per_round["sb3-sac"])
+            timings.append(UpdateTiming(env, learner, 1000 * timing.median, statistics.median(ratios),
                                         (min(ratios), max(ratios)), batch, sizes, torch.get_num_threads()))
         if curves:
             budget = steps if env != "synthetic" else synthetic_steps
@@ -238,18 +218,15 @@ def run(envs: Sequence[str] = ("reach-v3", "synthetic"), batch: int = 256, hidde
 
     emit(f"\nupdate time, CPU, batch {batch}, {torch.get_num_threads()} torch threads (median of {rounds} rounds "
          f"x {iters} updates)")
-    emit(f"{'env':<10} {'learner':<16} {'hidden':<16} {'ms/update':>10} {'x sb3-sac':>10}  rounds' range")
-    for t in timings:
-        low, high = t.x_sb3_range
-        emit(f"{t.env:<10} {t.learner:<16} {str(t.hidden):<16} {t.ms_per_update:10.2f} {t.x_sb3:10.2f}  "
-             f"{low:.2f}-{high:.2f}")
+    emit_table(emit, UPDATE_COLUMNS, [(t.env, t.learner, str(t.hidden), t.ms_per_update, t.x_sb3,
+                                       " {:.2f}-{:.2f}".format(*t.x_sb3_range)) for t in timings])
     if results:
         emit("\nlearning (mtrl evaluation protocol)")
         emit(f"{'env':<10} {'learner':<10} {'steps':>8} {'success':>8} {'train s':>8}  curve (step: success)")
         for c in results:
             points = ", ".join(f"{s}: {v:.2f}" for s, v in c.curve)
             emit(f"{c.env:<10} {c.learner:<10} {c.steps:8d} {c.final_success:8.2f} {c.train_s:8.0f}  {points}")
-    lines = [t.to_json() for t in timings] + [c.to_json() for c in results]
+    lines = [json_line(t, "sb3-update") for t in timings] + [json_line(c, "sb3-curve") for c in results]
     for line in lines:
         emit(line)
     summary: dict[str, Any] = {"timings": timings, "curves": results}

@@ -9,8 +9,6 @@ the per-task losses one row at a time, so its cost grows with ``T``).
 
 from __future__ import annotations
 
-import json
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +18,13 @@ from torch import Tensor
 from torch.func import vmap
 
 from mtrl.agents.sac import MTSAC, SACConfig
-from mtrl.bench.timing import time_updates
+from mtrl.bench.fixtures import ACTION_DIM, OBS_DIM, random_replay, update_case
+from mtrl.bench.harness import Column, emit_json, emit_table, ratios_to, time_interleaved
 from mtrl.nets.network import NetConfig
-from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import list_methods, make_surgery
 from mtrl.task_gradients import SurgeryStep, clip_and_step
 
-OBS_DIM, ACTION_DIM = 39, 4  # Meta-World
+COLUMNS = (Column("method", 26, left=True), Column("ms/update", 10, ".1f"), Column("x mean", 8, ".2f"))
 
 
 class TorchJDUpdate:
@@ -61,9 +59,6 @@ class Row:
     ms_per_update: float
     ratio_to_mean: float
     device: str
-
-    def to_json(self) -> str:
-        return json.dumps(vars(self))
 
 
 def _agent(num_tasks: int, method: str, device: torch.device, hidden: list[int]) -> MTSAC:
@@ -106,27 +101,15 @@ def run(
     rows: list[Row] = []
     for T in task_counts:
         torch.manual_seed(0)
-        buffer = TaskReplayBuffer(T, 4 * batch_size_per_task, OBS_DIM, ACTION_DIM, torch_device)
-        n = 4 * batch_size_per_task
-        buffer.add(torch.randn(T, n, OBS_DIM), torch.rand(T, n, ACTION_DIM) * 2 - 1, torch.rand(T, n),
-                   torch.randn(T, n, OBS_DIM), torch.zeros(T, n))
-        agents = {name: _agent(T, name, torch_device, list(hidden)) for name in names}
-        for agent in agents.values():  # warm-up (allocations, lazy solver state)
-            time_updates(agent, buffer, batch_size_per_task, 1, torch_device)
-        times: dict[str, list[float]] = {name: [] for name in names}
-        for _ in range(rounds):
-            for name, agent in agents.items():
-                its = 1 if name.startswith("torchjd") and T >= 50 else iters
-                times[name].append(time_updates(agent, buffer, batch_size_per_task, its, torch_device))
-        base = statistics.median(times["mean"])
-        emit(f"\nMTSAC update, T={T}, batch {batch_size_per_task}/task, MLP {list(hidden)}, {torch_device}")
-        emit(f"{'method':<26} {'ms/update':>10} {'x mean':>8}")
-        for name in names:
-            t = statistics.median(times[name])
-            row = Row(T, name, 1000 * t, t / base, str(torch_device))
-            rows.append(row)
-            emit(f"{name:<26} {row.ms_per_update:10.1f} {row.ratio_to_mean:8.2f}")
-        for row in rows:
-            if row.num_tasks == T:
-                emit(row.to_json())
+        buffer = random_replay(T, 4 * batch_size_per_task, torch_device)
+        cases = [update_case(name, _agent(T, name, torch_device, list(hidden)), buffer, batch_size_per_task,
+                             iters=1 if name.startswith("torchjd") and T >= 50 else None) for name in names]
+        timings = time_interleaved(cases, iters, rounds)
+        medians = {name: timing.median for name, timing in timings.items()}
+        ratios = ratios_to(medians, "mean")
+        new_rows = [Row(T, name, 1000 * medians[name], ratios[name], str(torch_device)) for name in names]
+        emit_table(emit, COLUMNS, [(r.method, r.ms_per_update, r.ratio_to_mean) for r in new_rows],
+                   f"MTSAC update, T={T}, batch {batch_size_per_task}/task, MLP {list(hidden)}, {torch_device}")
+        emit_json(emit, new_rows)
+        rows += new_rows
     return rows

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import cProfile
 import io
-import json
 import pstats
 import statistics
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from mtrl.bench.harness import json_line, synchronised_clock
 
 PARTS = ("env", "act", "update", "replay", "other")
 
@@ -67,27 +67,19 @@ class TrainRow:
     share: dict[str, float]
     x_fp32: float | None = None
 
-    def to_json(self) -> str:
-        return json.dumps({"bench": "train", **vars(self)})
-
 
 class _Timers:
-    """Accumulated wall-clock seconds per part; ``wrap`` returns a timed version of a bound method."""
+    """Accumulated wall-clock seconds per part; ``wrap`` returns a timed version of a bound method (on the
+    harness's clock, which synchronises the accelerator)."""
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
-        self.cuda = device.type == "cuda"
-        self.device = device
 
     def wrap(self, part: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
-            if self.cuda:
-                torch.cuda.synchronize(self.device)
-            start = time.perf_counter()
+            start = synchronised_clock()
             out = fn(*args, **kwargs)
-            if self.cuda:
-                torch.cuda.synchronize(self.device)
-            self.seconds[part] += time.perf_counter() - start
+            self.seconds[part] += synchronised_clock() - start
             return out
 
         return timed
@@ -98,13 +90,13 @@ def _env_only_rate(env: Any, steps: int, device: torch.device) -> float:
     info = env.info
     T, E = info.num_tasks, info.envs_per_task
     env.reset()
-    start = time.perf_counter()
+    start = synchronised_clock()
     for _ in range(steps):
         result = env.step(torch.rand(T, E, info.action_dim, device=device) * 2 - 1)
         done = result.done
         if bool(done.any()):
             env.reset(mask=done)
-    return steps * T * E / (time.perf_counter() - start)
+    return steps * T * E / (synchronised_clock() - start)
 
 
 def measure(config: str, overrides: Sequence[str] = (), episodes: int = 1, warmup_episodes: int = 1,
@@ -149,7 +141,7 @@ def measure(config: str, overrides: Sequence[str] = (), episodes: int = 1, warmu
         for _ in range(warmup_episodes):
             loop.run_episode(env, iteration, metrics, finite)
             iteration += info.max_episode_steps
-        timers = _Timers(device)
+        timers = _Timers()
         env.step = timers.wrap("env", env.step)  # type: ignore[method-assign]
         env.reset = timers.wrap("env", env.reset)  # type: ignore[method-assign]
         agent.act = timers.wrap("act", agent.act)
@@ -158,17 +150,13 @@ def measure(config: str, overrides: Sequence[str] = (), episodes: int = 1, warmu
         loop.buffer.sample = timers.wrap("replay", loop.buffer.sample)  # type: ignore[method-assign]
         updates_before = agent.num_updates
         profiler = cProfile.Profile() if profile else None
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
+        start = synchronised_clock()  # the garbage collector stays on: an end-to-end rate includes it
         if profiler is not None:
             profiler.enable()
         for _ in range(episodes):
             loop.run_episode(env, iteration, metrics, finite)
             iteration += info.max_episode_steps
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        total = time.perf_counter() - start
+        total = synchronised_clock() - start
         if profiler is not None:
             profiler.disable()
         for name in ("step", "reset"):
@@ -239,4 +227,4 @@ def _emit_row(row: TrainRow, profile_path: str | None, emit: Callable[[str], Non
         emit(f"{part:<8} {row.ms_per_step[part]:9.2f} {row.share[part]:7.2f}")
     if profile_path:
         emit(top_profile(profile_path))
-    emit(row.to_json())
+    emit(json_line(row, "train"))

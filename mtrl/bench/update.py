@@ -17,25 +17,24 @@ ratios of those medians.
 from __future__ import annotations
 
 import itertools
-import json
-import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from mtrl.agents.ppo import MTPPO, PPOConfig, Rollout
 from mtrl.agents.sac import MTSAC, SACConfig
-from mtrl.bench.timing import time_updates
+from mtrl.bench.fixtures import ACTION_DIM, OBS_DIM, random_replay, update_case
+from mtrl.bench.harness import Case, Column, emit_json, emit_table, time_interleaved
 from mtrl.nets.network import NetConfig
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery
 
-OBS_DIM, ACTION_DIM = 39, 4  # Meta-World
 PPO_SAMPLES_PER_TASK = 10 * 500  # configs/mt10_mtppo.yaml: envs_per_task x episode length
 PPO_MINIBATCHES, PPO_EPOCHS = 32, 16  # configs/mt10_mtppo.yaml
+COLUMNS = (Column("mode", 18, left=True), Column("precision", 9, left=True), Column("ms/update", 10, ".1f"),
+           Column("updates/s", 10, ".1f"), Column("x eager", 8, ".2f"), Column("x fp32", 7, ".2f"),
+           Column("compile s", 10, ".1f"))
 
 
 @dataclass
@@ -69,26 +68,15 @@ class UpdateRow:
     compile_s: float
     device: str
 
-    def to_json(self) -> str:
-        return json.dumps({"bench": "update", **vars(self)})
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
 
 class _SACCase:
     def __init__(self, T: int, compile: bool, device: torch.device, hidden: list[int], batch: int,
-                 buffer: TaskReplayBuffer, precision: str = "fp32") -> None:
+                 buffer: TaskReplayBuffer, precision: str = "fp32", name: str = "") -> None:
         torch.manual_seed(0)
         cfg = SACConfig(actor=NetConfig(hidden_sizes=list(hidden)), critic=NetConfig(hidden_sizes=list(hidden)),
                         batch_size_per_task=batch, compile=compile, precision=precision)
         self.agent = MTSAC(OBS_DIM, ACTION_DIM, T, cfg, make_surgery("mean", T), make_surgery("mean", T), device)
-        self.buffer, self.batch, self.device = buffer, batch, device
-
-    def time(self, iters: int) -> float:
-        return time_updates(self.agent, self.buffer, self.batch, iters, self.device)
+        self.case = update_case(name, self.agent, buffer, batch)
 
     @property
     def fell_back(self) -> bool:
@@ -99,7 +87,7 @@ class _SACCase:
 
 class _PPOCase:
     def __init__(self, T: int, compile: bool, device: torch.device, hidden: list[int], minibatch: int,
-                 minibatches: int, precision: str = "fp32") -> None:
+                 minibatches: int, precision: str = "fp32", name: str = "") -> None:
         torch.manual_seed(0)
         net = NetConfig(hidden_sizes=list(hidden))
         cfg = PPOConfig(actor=net, critic=NetConfig(hidden_sizes=list(hidden)), epochs=1, minibatches=minibatches,
@@ -114,16 +102,8 @@ class _PPOCase:
         advantages, values = rand(S, T, 1), rand(S, T, 1)
         self.rollout = Rollout(rand(S, T, 1, OBS_DIM), rand(S, T, 1, ACTION_DIM), -rand(S, T, 1).abs() - 3.0,
                                values, advantages, advantages + values)
-        self.minibatches, self.device = minibatches, device
-
-    def time(self, iters: int) -> float:
-        """Seconds per minibatch step, over ``iters`` calls of ``update`` (each ``minibatches`` steps)."""
-        _sync(self.device)
-        start = time.perf_counter()
-        for _ in range(iters):
-            self.agent.update(self.rollout)
-        _sync(self.device)
-        return (time.perf_counter() - start) / (iters * self.minibatches)
+        # timed per minibatch step: one ``update`` call is ``minibatches`` steps
+        self.case = Case.of_call(name, lambda: self.agent.update(self.rollout), units=minibatches)
 
     @property
     def fell_back(self) -> bool:
@@ -165,49 +145,35 @@ def run(
         if algo not in ("mtsac", "mtppo"):
             raise ValueError(f"unknown algorithm {algo!r}; valid: mtsac, mtppo")
         for T in task_counts:
-            cases: dict[tuple[str, str], Any] = {}  # (mode, precision) -> case
+            cases: dict[tuple[str, str], _SACCase | _PPOCase] = {}  # (mode, precision) -> case
             if algo == "mtsac":
                 torch.manual_seed(0)
-                n = 4 * batch_size_per_task
-                buffer = TaskReplayBuffer(T, n, OBS_DIM, ACTION_DIM, torch_device)
-                buffer.add(torch.randn(T, n, OBS_DIM), torch.rand(T, n, ACTION_DIM) * 2 - 1, torch.rand(T, n),
-                           torch.randn(T, n, OBS_DIM), torch.zeros(T, n))
+                buffer = random_replay(T, 4 * batch_size_per_task, torch_device)
                 for mode, precision in itertools.product(modes, precisions):
                     cases[mode, precision] = _SACCase(T, mode == "compiled", torch_device, list(hidden),
-                                                      batch_size_per_task, buffer, precision)
+                                                      batch_size_per_task, buffer, precision, f"{mode}/{precision}")
                 batch = batch_size_per_task
             else:
                 for mode, precision in itertools.product(modes, precisions):
                     cases[mode, precision] = _PPOCase(T, mode == "compiled", torch_device, list(hidden),
-                                                      ppo_minibatch, minibatches_timed, precision)
+                                                      ppo_minibatch, minibatches_timed, precision,
+                                                      f"{mode}/{precision}")
                 batch = ppo_minibatch
-            compile_s = {}
-            for key, case in cases.items():  # warm-up; the compiled agents compile here
-                start = time.perf_counter()
-                case.time(1)
-                compile_s[key] = time.perf_counter() - start if key[0] == "compiled" else 0.0
-            times: dict[tuple[str, str], list[float]] = {key: [] for key in cases}
-            for _ in range(rounds):
-                for key, case in cases.items():
-                    times[key].append(case.time(iters))
-            medians = {key: statistics.median(ts) for key, ts in times.items()}
+            timings = time_interleaved([case.case for case in cases.values()], iters, rounds)  # compiles in warm-up
+            medians = {key: timings[case.case.name].median for key, case in cases.items()}
             what = "full update" if algo == "mtsac" else "minibatch step (x512 per rollout update)"
-            emit(f"\n{algo} {what}, T={T}, {batch}/task, MLP {list(hidden)}, {torch_device}")
-            emit(f"{'mode':<18} {'precision':<9} {'ms/update':>10} {'updates/s':>10} {'x eager':>8} {'x fp32':>7} "
-                 f"{'compile s':>10}")
             new_rows = []
             for (mode, precision), case in cases.items():
                 t = medians[mode, precision]
                 eager = medians.get(("eager", precision), t)
                 fp32 = medians.get((mode, "fp32"))
                 label = "compiled-fallback" if mode == "compiled" and case.fell_back else mode
-                row = UpdateRow(algo, T, label, precision, batch, 1000 * t, 1 / t, eager / t,
-                                None if fp32 is None else t / fp32, compile_s[mode, precision], str(torch_device))
-                new_rows.append(row)
-                x_fp32 = "-" if row.x_fp32 is None else f"{row.x_fp32:.2f}"
-                emit(f"{label:<18} {precision:<9} {row.ms_per_update:10.1f} {row.updates_per_s:10.1f} "
-                     f"{row.x_eager:8.2f} {x_fp32:>7} {row.compile_s:10.1f}")
-            for row in new_rows:
-                emit(row.to_json())
+                compile_s = timings[case.case.name].warmup_s if mode == "compiled" else 0.0
+                new_rows.append(UpdateRow(algo, T, label, precision, batch, 1000 * t, 1 / t, eager / t,
+                                          None if fp32 is None else t / fp32, compile_s, str(torch_device)))
+            emit_table(emit, COLUMNS, [(r.mode, r.precision, r.ms_per_update, r.updates_per_s, r.x_eager, r.x_fp32,
+                                        r.compile_s) for r in new_rows],
+                       f"{algo} {what}, T={T}, {batch}/task, MLP {list(hidden)}, {torch_device}")
+            emit_json(emit, new_rows, "update")
             rows.extend(new_rows)
     return rows

@@ -1,20 +1,22 @@
-"""Env steps per second of the Warp backend (run in the Warp environment; ``mtrl bench env --warp`` drives it).
-
-    python -m envs.warp_metaworld.bench --states mt10.npz --worlds 1024 4096 --steps 200 --device cuda
+"""Env steps per second of the Warp backend, the Warp-environment half of ``mtrl bench env --warp-worlds``
+(which runs ``python -m mtrl.bench.warp_env --states S.npz --worlds 1024 4096 --steps 200 --device cuda`` with the
+Warp environment's Python on a reset-state export).
 
 Random actions drawn on the device, episode ends reset by mask (as the training loop does), one warm-up round
-(kernel compilation, CUDA graph capture) excluded; prints one JSON line per world count.
+(kernel compilation, CUDA graph capture) excluded, timed by the harness; prints one JSON line per world count.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import torch
 
 from envs.warp_metaworld.env import WarpMetaWorldVectorEnv, load_reset_states
+from mtrl.bench.harness import Case, time_interleaved
+
+WARMUP_STEPS = 5
 
 
 def measure(states: str, worlds: int, steps: int, device: str, seed: int = 0) -> dict:
@@ -23,24 +25,17 @@ def measure(states: str, worlds: int, steps: int, device: str, seed: int = 0) ->
     generator = torch.Generator(device=device).manual_seed(seed)
     shape = (env.num_tasks, worlds, 4)
 
-    def run(n: int) -> float:
-        env.reset()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+    def run(n: int) -> None:
         for _ in range(n):
             out = env.step(torch.rand(shape, device=device, generator=generator) * 2 - 1)
             if env._ended.any():  # host-side counters: no device sync
                 env.reset(out.done)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        return time.perf_counter() - start
 
-    run(min(steps, 5))
-    seconds = run(steps)
+    case = Case("warp", run, prepare=lambda _: env.reset(), units=env.num_tasks * worlds)
+    seconds = time_interleaved([case], steps, rounds=1, warmup_iters=min(steps, WARMUP_STEPS))["warp"].median
     return {"bench": "env", "variant": f"warp-{device.split(':')[0]}-W{worlds}", "benchmark": meta["benchmark"],
             "tasks": env.num_tasks, "num_envs": env.num_tasks * worlds, "steps": steps,
-            "steps_per_s": steps * env.num_tasks * worlds / seconds,
+            "steps_per_s": 1 / seconds,
             "device": torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"}
 
 

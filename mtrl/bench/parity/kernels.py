@@ -105,8 +105,8 @@ def kernel_equivalence(task: str, *, steps: int = 200, worlds: int = 3, policy: 
     """Step ``worlds`` copies of ``task`` in the fast backend for two episodes; after each step, run the Warp kernel
     on the same states and compare its objects, goal, reward and success with the scalar kernel's."""
     from envs.fast_metaworld import FastMetaWorldVectorEnv
-    from envs.fast_metaworld.parity import scripted_policy
     from envs.warp_metaworld.tasks import KERNELS
+    from mtrl.bench.parity.fast import scripted_policy
 
     if task not in KERNELS:
         raise ValueError(f"no Warp kernel for {task}")

@@ -1,6 +1,6 @@
 """The Warp side of the parity suite: replay the reference's traces on MuJoCo Warp and compare, per task.
 
-Run in the Warp environment: ``python -m envs.warp_metaworld.parity --states S.npz --out R.json`` where ``S.npz`` is
+Run in the Warp environment: ``python -m mtrl.bench.parity.warp_replay --states S.npz --out R.json`` where ``S.npz`` is
 a reference export with traces (``scripts/parity_warp.py`` makes it and runs this). For every traced
 ``(task, goal)`` the Warp env is reset to that goal's exported state and stepped with the same actions; the report
 holds, per task, the max and mean absolute deviations of observations and rewards over all traced steps, the share

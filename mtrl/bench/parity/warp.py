@@ -6,7 +6,7 @@
 2. exports the reset states of the tasks with the reference's traces of those actions
    (:func:`envs.warp_metaworld.reference.export_reset_states`), and runs metaworld's scripted expert on the
    reference for the same goals;
-3. runs :mod:`envs.warp_metaworld.parity` with the Warp environment's Python (``MTRL_WARP_PYTHON``, default
+3. runs :mod:`mtrl.bench.parity.warp_replay` with the Warp environment's Python (``MTRL_WARP_PYTHON``, default
    ``.venv-warp/bin/python`` in the repository) on that export: replayed traces and the expert run closed-loop on
    Warp;
 4. judges each task: the mean observation deviation, the max reward deviation and the success-flag agreement of the
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MEAN_OBS_TOLERANCE = 2e-3  # mean |obs deviation| over the traced steps
 MAX_REWARD_TOLERANCE = 0.5  # largest |reward deviation| (rewards are in [0, 10])
 SUCCESS_AGREEMENT = 0.95  # share of traced steps whose success flags agree
@@ -70,8 +70,8 @@ def reference_expert_success(tasks: Sequence[str], seed: int, episodes: int, epi
     """Success rate of metaworld's scripted expert on the reference backend, goals ``0 .. episodes - 1``."""
     import torch
 
-    from envs.fast_metaworld.parity import scripted_policy
     from envs.metaworld_env import MetaWorldVectorEnv
+    from mtrl.bench.parity.fast import scripted_policy
 
     env = MetaWorldVectorEnv("custom", list(tasks), envs_per_task=episodes, seed=seed,
                              max_episode_steps=episode_steps)
@@ -117,7 +117,7 @@ def warp_parity(tasks: Sequence[str], *, steps: int = 40, goals: int = 2, expert
         states = export_reset_states("custom", tasks, seed, Path(tmp) / "states.npz", traces=traces,
                                      max_episode_steps=max(steps, expert_steps))
         report_path = Path(tmp) / "report.json"
-        command = [str(python), "-m", "envs.warp_metaworld.parity", "--states", str(states), "--out",
+        command = [str(python), "-m", "mtrl.bench.parity.warp_replay", "--states", str(states), "--out",
                    str(report_path), "--device", device]
         if expert_episodes:
             command += ["--scripted-episodes", str(expert_episodes), "--scripted-steps", str(expert_steps)]
