@@ -52,7 +52,7 @@ def _cmd_config(args: argparse.Namespace) -> None:
         fields = reference(args.help_section)  # an unknown section is an error before anything is printed
         args.help_parser.print_help()
         print("\nFields (`mtrl config --help SECTION` for one section, e.g. agent.sac; the same text as "
-              "docs/reference/config.md):\n")
+              "docs/configuration.md):\n")
         print(fields, end="")
         return
     from mtrl.config import load_config, to_yaml

@@ -1,5 +1,5 @@
 """The configuration reference, written from the config dataclasses: ``mtrl config --help [SECTION]`` prints it and
-the docs page ``docs/reference/config.md`` is generated from it (``docs/gen_pages.py``), so the two are one text.
+the docs page ``docs/configuration.md`` is generated from it (``docs/gen_pages.py``), so the two are one text.
 
 Each section (a nested dataclass: ``env``, ``agent.sac``, ``agent.sac.actor``, ...) becomes a Markdown table of its
 fields: name, default (as YAML writes it), valid values (the ``range`` or ``choices`` declared with
