@@ -46,6 +46,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_config(args: argparse.Namespace) -> None:
+    if args.help_section is not None:
+        from mtrl.config_help import reference
+
+        fields = reference(args.help_section)  # an unknown section is an error before anything is printed
+        args.help_parser.print_help()
+        print("\nFields (`mtrl config --help SECTION` for one section, e.g. agent.sac; the same text as "
+              "docs/configuration.md):\n")
+        print(fields, end="")
+        return
     from mtrl.config import load_config, to_yaml
 
     print(to_yaml(load_config(args.config, args.overrides)), end="")
@@ -254,10 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.set_defaults(func=_cmd_bench_replay)
 
-    p = sub.add_parser("config", help="print the fully resolved config (defaults + YAML + overrides)")
+    p = sub.add_parser("config", help="print the fully resolved config (defaults + YAML + overrides)",
+                       add_help=False)
     p.add_argument("config", nargs="?", help="YAML config file")
     p.add_argument("overrides", nargs="*", help="dotted key=value overrides")
-    p.set_defaults(func=_cmd_config)
+    p.add_argument("-h", "--help", dest="help_section", nargs="?", const="", metavar="SECTION",
+                   help="show this help and every config field (default, valid values, meaning), or only those of "
+                        "SECTION (e.g. agent.sac, train) or of one field")
+    p.set_defaults(func=_cmd_config, help_parser=p)
     return parser
 
 

@@ -65,7 +65,9 @@ def load_compare_config(path: str | Path, overrides: list[str] | tuple[str, ...]
         raise ConfigError(f"malformed compare config {path}: {str(err).splitlines()[0]}") from err
     if not cfg.base:
         raise ConfigError(f"{path}: 'base' must name a training config")
-    base = (path.parent / cfg.base) if (path.parent / cfg.base).is_file() else Path(cfg.base)
+    from mtrl.config import resolve_base
+
+    base = resolve_base(path, cfg.base)
     if not base.is_file():
         raise ConfigError(f"{path}: base config {cfg.base} not found")
     for key, values in cfg.grid.items():

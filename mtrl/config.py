@@ -3,6 +3,11 @@
 The schema is the dataclasses below (every field has a default and a one-line meaning). YAML files in
 ``configs/`` override the defaults and ``key=value`` arguments override the YAML. Unknown keys and values of
 the wrong type are errors that name the key.
+
+A YAML file may start from another with ``base: other.yaml`` (a path relative to the file, else to the working
+directory; as a compare config names its base): the base is loaded first (itself with its own ``base``, if any)
+and the file's values are merged over it, so ``configs/arch_*.yaml`` hold only what differs from their MT10/MT50
+config. Nested sections merge key by key; a list replaces the base's list.
 """
 
 from __future__ import annotations
@@ -176,24 +181,46 @@ def _format_omegaconf_error(err: OmegaConfBaseException) -> str:
     return f"{msg} (key: {key})" if key and str(key) not in msg else msg
 
 
+def resolve_base(config_path: Path, base: str) -> Path:
+    """The file that ``base: <base>`` in ``config_path`` names: relative to the config's directory if it exists
+    there, else as given (relative to the working directory)."""
+    beside = config_path.parent / base
+    return beside if beside.is_file() else Path(base)
+
+
+def _yaml_layers(path: Path, children: tuple[Path, ...] = ()) -> list[Any]:
+    """The YAML layers of ``path``, its ``base`` chain first, each without its ``base`` key."""
+    if not path.is_file():
+        raise ConfigError(f"{children[-1]}: base config {path} not found" if children
+                          else f"config file not found: {path}")
+    if path.resolve() in {child.resolve() for child in children}:
+        chain = " -> ".join(str(p) for p in (*children, path))
+        raise ConfigError(f"{children[0]}: base configs form a cycle: {chain}")
+    try:
+        loaded = OmegaConf.load(path)
+    except Exception as err:  # yaml errors come in many types
+        raise ConfigError(f"malformed config {path}: {_yaml_error(err)}") from err
+    if not OmegaConf.is_dict(loaded):
+        raise ConfigError(f"malformed config {path}: the top level must be a mapping")
+    if not loaded:  # an empty file would silently train the full default MT10 run
+        raise ConfigError(f"empty config file {path}: give at least the settings that differ from the defaults")
+    base = loaded.pop("base", None)
+    if base is None:
+        return [normalize_surgery_layer(loaded)]
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"{path}: base must name a training config file, got {base!r}")
+    return [*_yaml_layers(resolve_base(path, base), (*children, path)), normalize_surgery_layer(loaded)]
+
+
 def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
-    """Load ``path`` (YAML; None: defaults only), apply ``key=value`` overrides, validate, and return the typed
-    config. Raises :class:`~mtrl.errors.ConfigError` with a one-line message on any problem."""
+    """Load ``path`` (YAML, after its ``base`` chain; None: defaults only), apply ``key=value`` overrides,
+    validate, and return the typed config. Raises :class:`~mtrl.errors.ConfigError` with a one-line message on
+    any problem."""
     schema = OmegaConf.structured(RunConfig)
     layers = [schema]
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            loaded = OmegaConf.load(path)
-        except Exception as err:  # yaml errors come in many types
-            raise ConfigError(f"malformed config {path}: {_yaml_error(err)}") from err
-        if not OmegaConf.is_dict(loaded):
-            raise ConfigError(f"malformed config {path}: the top level must be a mapping")
-        if not loaded:  # an empty file would silently train the full default MT10 run
-            raise ConfigError(f"empty config file {path}: give at least the settings that differ from the defaults")
-        layers.append(normalize_surgery_layer(loaded))
+        layers += _yaml_layers(path)
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")

@@ -1,16 +1,56 @@
-"""Optimizers of the agents."""
+"""Optimizers of the agents.
+
+:class:`FusedAdam`'s lean step reads three private parts of torch: the ``aten::_fused_adam_`` op (called as
+``torch._fused_adam_``, with the schema in :data:`FUSED_ADAM_SCHEMA`) and the global step-hook registries
+``torch.optim.optimizer._global_optimizer_{pre,post}_hooks``. :func:`private_torch_problem` checks them once at
+import; if any is missing or the op's schema differs (a torch upgrade), the lean step is off
+(:data:`LEAN_STEP_AVAILABLE`), a warning says why, and every step is the public ``torch.optim.Adam(fused=True)``
+step (the same numbers, ~50 us slower per call on the CPU). ``tests/test_optim.py`` asserts that the internals are
+there, so CI notices an upgrade that changes them.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+import torch.optim.optimizer as _torch_optimizer
 from torch import Tensor
-from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
 
 #: device types with torch's fused Adam kernel that mtrl uses (one kernel over all parameters)
 FUSED_ADAM_DEVICES = ("cpu", "cuda")
+
+#: the schema of the private fused Adam op that the lean step calls (torch 2.5 - 2.13)
+FUSED_ADAM_SCHEMA = (
+    "aten::_fused_adam_(Tensor(a!)[] self, Tensor(b!)[] grads, Tensor(c!)[] exp_avgs, Tensor(d!)[] exp_avg_sqs, "
+    "Tensor(e!)[] max_exp_avg_sqs, Tensor[] state_steps, *, float lr, float beta1, float beta2, float weight_decay, "
+    "float eps, bool amsgrad, bool maximize, Tensor? grad_scale=None, Tensor? found_inf=None) -> ()"
+)
+_HOOK_REGISTRIES = ("_global_optimizer_pre_hooks", "_global_optimizer_post_hooks")
+
+
+def private_torch_problem() -> str | None:
+    """Why the lean step cannot use this torch's private internals, or None when they are as expected."""
+    op = getattr(getattr(torch.ops, "aten", None), "_fused_adam_", None)
+    if op is None or not callable(getattr(torch, "_fused_adam_", None)):
+        return "torch._fused_adam_ is missing"
+    schema = str(getattr(getattr(op, "default", None), "_schema", ""))
+    if schema != FUSED_ADAM_SCHEMA:
+        return f"torch._fused_adam_ has the schema {schema!r}, expected {FUSED_ADAM_SCHEMA!r}"
+    for name in _HOOK_REGISTRIES:
+        if not isinstance(getattr(_torch_optimizer, name, None), dict):
+            return f"torch.optim.optimizer.{name} is missing"
+    return None
+
+
+_PROBLEM = private_torch_problem()
+#: whether :class:`FusedAdam` takes its lean step (torch's private internals are as expected)
+LEAN_STEP_AVAILABLE = _PROBLEM is None
+if _PROBLEM is not None:
+    warnings.warn(f"mtrl.optim: {_PROBLEM} (torch {torch.__version__}); FusedAdam falls back to the public "
+                  "torch.optim.Adam(fused=True).step", RuntimeWarning, stacklevel=2)
 
 
 class FusedAdam(torch.optim.Adam):
@@ -22,15 +62,16 @@ class FusedAdam(torch.optim.Adam):
     calls the same two kernels (``torch._foreach_add_`` on the step counters, then ``torch._fused_adam_``) itself.
     Results and ``state_dict`` are those of ``torch.optim.Adam(fused=True)`` bit for bit (tests/test_optim.py), so
     checkpoints load in either. torch's ``step`` runs instead on the first step, with a closure, when a gradient is
-    missing, with several parameter groups, or with options outside plain Adam (amsgrad, capturable,
-    differentiable, decoupled weight decay, gradient scaling). Step hooks run on both paths.
+    missing, with several parameter groups, with options outside plain Adam (amsgrad, capturable,
+    differentiable, decoupled weight decay, gradient scaling), or when this torch's private internals are not the
+    expected ones (:data:`LEAN_STEP_AVAILABLE`). Step hooks run on both paths.
     """
 
     def __init__(self, params: Iterable[Tensor], **kwargs: Any) -> None:
         super().__init__(params, **{**kwargs, "fused": True})
 
     def _lean_step_applies(self) -> bool:
-        if len(self.param_groups) != 1:
+        if not LEAN_STEP_AVAILABLE or len(self.param_groups) != 1:
             return False
         group = self.param_groups[0]
         if group["amsgrad"] or group["capturable"] or group["differentiable"] or group["decoupled_weight_decay"]:
@@ -47,9 +88,12 @@ class FusedAdam(torch.optim.Adam):
 
     @property
     def has_step_hooks(self) -> bool:
-        """Whether step hooks are registered (on this optimizer or for all optimizers)."""
+        """Whether step hooks are registered (on this optimizer or for all optimizers); True when this torch's
+        hook registries are not the expected ones, so that :func:`step` takes torch's hooked ``step``."""
+        if not LEAN_STEP_AVAILABLE:
+            return True
         return bool(self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
-                    or _global_optimizer_pre_hooks or _global_optimizer_post_hooks)
+                    or any(getattr(_torch_optimizer, name) for name in _HOOK_REGISTRIES))
 
     @torch.no_grad()
     def unwrapped_step(self, closure: Callable[[], float] | None = None, *,

@@ -3,8 +3,8 @@ observations, rewards and success flags, bit for bit, with (``fast_python=True``
 (metaworld's own code).
 
 envpool's native Meta-World v3 tasks are not a backend: they expose neither goal nor state injection, so the 50
-fixed goals per task cannot be restored and no trace can be started from the reference's state (see README,
-"Benchmarks"); there is therefore no envpool parity suite to run.
+fixed goals per task cannot be restored and no trace can be started from the reference's state (see docs/envs.md,
+"envpool"); there is therefore no envpool parity suite to run.
 """
 
 from __future__ import annotations

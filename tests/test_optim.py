@@ -1,10 +1,15 @@
 """FusedAdam: torch's fused Adam bit for bit, with its lean step; clip_and_step with it and with other optimizers."""
 
 import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
+from mtrl import optim
 from mtrl.optim import FusedAdam, adam, step
 from mtrl.task_gradients import clip_and_step
 
@@ -113,3 +118,82 @@ def test_a_gradient_divisor_needs_fused_adam():
     sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
     with pytest.raises(TypeError, match="grad_divisor needs a FusedAdam, got SGD"):
         step(sgd, torch.tensor(2.0))
+
+
+def test_torchs_private_internals_are_the_ones_the_lean_step_calls():
+    """Fails when a torch upgrade removes or changes ``torch._fused_adam_`` or the global step-hook registries:
+    users then still run (on torch's public step, see the next tests), and this says what to update."""
+    assert optim.private_torch_problem() is None
+    assert optim.LEAN_STEP_AVAILABLE
+
+
+@pytest.mark.parametrize("fault", ["op missing", "schema changed", "hooks missing"])
+def test_a_changed_private_internal_is_named(monkeypatch, fault):
+    if fault == "op missing":
+        monkeypatch.delattr(torch, "_fused_adam_")
+        expected = "torch._fused_adam_ is missing"
+    elif fault == "schema changed":
+        monkeypatch.setattr(optim, "FUSED_ADAM_SCHEMA", optim.FUSED_ADAM_SCHEMA.replace("bool maximize, ", ""))
+        expected = "torch._fused_adam_ has the schema"
+    else:
+        monkeypatch.delattr(optim._torch_optimizer, "_global_optimizer_post_hooks")
+        expected = "torch.optim.optimizer._global_optimizer_post_hooks is missing"
+    assert optim.private_torch_problem().startswith(expected)
+
+
+def test_without_the_internals_importing_warns_and_turns_the_lean_step_off():
+    code = ("import warnings, torch; del torch._fused_adam_\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            "    import mtrl.optim as o\n"
+            "assert not o.LEAN_STEP_AVAILABLE\n"
+            "print([str(w.message) for w in caught if w.category is RuntimeWarning][0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert "torch._fused_adam_ is missing" in out.stdout and "falls back to the public" in out.stdout
+
+
+@pytest.fixture
+def without_private_internals(monkeypatch):
+    """As on a torch whose internals changed: the lean step is off. Yields the number of FusedAdam steps taken by
+    torch's public ``Adam.step`` so far (every step, when the fallback works)."""
+    monkeypatch.setattr(optim, "LEAN_STEP_AVAILABLE", False)
+    public_step = optim._unhooked(torch.optim.Adam.step)
+    public_calls = []
+
+    def counted(self, *args, **kwargs):
+        if isinstance(self, FusedAdam):
+            public_calls.append(1)
+        return public_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", counted)
+    yield public_calls
+
+
+@pytest.mark.parametrize("options", [{"lr": 3e-4}, {"lr": 1e-3, "weight_decay": 0.1}])
+def test_the_fallback_is_torchs_public_step(without_private_internals, options):
+    ours, theirs, a, b = twins(**options)
+    for i in range(5):
+        for p, q in zip(ours, theirs, strict=True):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        step(a) if i % 2 else a.step()
+        b.step()
+    assert len(without_private_internals) == 5
+    assert all(torch.equal(p, q) for p, q in zip(ours, theirs, strict=True))
+
+
+def test_the_fallback_runs_hooks_once_and_clips(without_private_internals):
+    ours, theirs, a, b = twins(lr=1e-2)
+    calls = []
+    a.register_step_pre_hook(lambda opt, args, kwargs: calls.append("pre"))
+    for _ in range(3):
+        for p, q in zip(ours, theirs, strict=True):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        clip_and_step(a, ours, 1e-2)
+        torch.nn.utils.clip_grad_norm_(theirs, 1e-2, foreach=True)
+        b.step()
+    assert calls == ["pre"] * 3 and len(without_private_internals) == 3
+    for p, q in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)

@@ -13,38 +13,19 @@ what is valid.
 Methods
 -------
 
-Family **A** (:class:`~mtrl.surgery.base.Aggregator`): a function of the Jacobian, ``aggregate(J) -> d``;
-**L** (:class:`~mtrl.surgery.base.LossWeighting`): weights from the losses, ``d = w @ J``,
-``aggregate(J, losses) -> d``. "Jac." says whether
-the per-task gradients are needed (without, the agent runs one ordinary backward of ``(w * losses).sum()``).
-"Scale" is what the task weights sum to without conflicts (``1``: the scale of the mean gradient; ``T``: of the
-summed gradient).
+The methods are the registry :data:`SURGERY_METHODS` below; :func:`methods_table` writes their table (name,
+paper, options with their defaults, family, whether the Jacobian is needed) from it, and ``docs/surgery.md`` shows
+that table. Family **A** (:class:`~mtrl.surgery.base.Aggregator`): a function of the Jacobian,
+``aggregate(J) -> d``; **L** (:class:`~mtrl.surgery.base.LossWeighting`): weights from the losses, ``d = w @ J``,
+``aggregate(J, losses) -> d``. Without the per-task gradients (``needs_jacobian`` False) the agent runs one
+ordinary backward of ``(w * losses).sum()``. ``torchjd:<A>`` builds torchjd's aggregator ``A`` with ``A``'s
+constructor arguments (family A, needs the Jacobian).
 
-| name | paper | options (defaults) | family | Jac. | scale |
-|---|---|---|---|---|---|
-| `mean` | baseline | | A | no | 1 |
-| `sum` | baseline | | A | no | T |
-| `pcgrad` | Yu et al. 2020 [1] | `reduction="mean"`, `seed=0` | A | yes | 1 |
-| `cagrad` | Liu et al. 2021 [2] | `c=0.4`, `rescale=1`, `max_iters=50` | A | yes | 1 |
-| `mgda` | Sener & Koltun 2018 [3] | `solver="interior_point"`, `max_iters=25`, `tol=1e-13` | A | yes | 1 |
-| `nash_mtl` | Navon et al. 2022 [4] | `update_weights_every=1`, `max_norm=None`, `optim_niter=20` | A | yes | † |
-| `fairgrad` | Ban & Ji 2024 [16] | `alpha=1.0`, `max_iters=100` | A | yes | † |
-| `imtl_g` | Liu et al. 2021 [5] | | A | yes | 1 |
-| `aligned_mtl` | Senushkin et al. 2023 [6] | `scale_mode="min"` | A | yes | † |
-| `upgrad` | Quinton & Rey 2024 [7] | `max_iters=25`, `tol=1e-13` | A | yes | 1 |
-| `graddrop` | Chen et al. 2020 [8] | `leak=0.0`, `reduction="mean"`, `seed=0` | A | yes | 1 |
-| `gradvac` | Wang et al. 2021 [9] | `beta=0.5`, `eps=1e-8`, `reduction="mean"`, `seed=0` | A | yes | 1 |
-| `config` | Liu et al. 2024 [10] | | A | yes | T |
-| `uw` | Kendall et al. 2018 [11] | `lr=1e-3` | L | no | T |
-| `dwa` | Liu et al. 2019 [12] | `temperature=2.0` | L | no | T |
-| `rlw` | Lin et al. 2021 [13] | `seed=0` | L | no | 1 |
-| `famo` | Liu et al. 2023 [14] | `gamma=0.01`, `w_lr=0.025`, `min_loss=0.0` | L | no | 1 |
-| `gradnorm` | Chen et al. 2018 [15] | `alpha=1.5`, `lr=0.025` | L | yes | T |
-| `torchjd:<A>` | torchjd's aggregator `A` | `A`'s constructor arguments | A | yes | |
-
-(†) ``nash_mtl`` sets the step length itself (``||d|| = sqrt(T)``), and so does ``fairgrad``; ``aligned_mtl``
-scales by the smallest singular value of ``J``. MGDA's ``solver="frank_wolfe"`` defaults to ``max_iters=250``,
-``tol=1e-5``.
+Scale, what the task weights sum to without conflicts: ``1`` (the scale of the mean gradient) for ``mean``,
+``pcgrad``, ``cagrad``, ``mgda``, ``imtl_g``, ``upgrad``, ``graddrop``, ``gradvac``, ``rlw``, ``famo``; ``T`` (of
+the summed gradient) for ``sum``, ``config``, ``uw``, ``dwa``, ``gradnorm``. ``nash_mtl`` sets the step length
+itself (``||d|| = sqrt(T)``), and so does ``fairgrad``; ``aligned_mtl`` scales by the smallest singular value of
+``J``. MGDA's ``solver="frank_wolfe"`` defaults to ``max_iters=250``, ``tol=1e-5``.
 
 References:
 [1] Yu, Kumar, Gupta, Levine, Hausman, Finn. Gradient Surgery for Multi-Task Learning. NeurIPS 2020.
@@ -150,8 +131,25 @@ SURGERY_METHODS: dict[str, type[Surgery]] = {
 
 
 def list_methods() -> list[str]:
-    """Names of the built-in methods, in the order of the table above (``torchjd:<A>`` not included)."""
+    """Names of the built-in methods, in the registry's order (``torchjd:<A>`` not included)."""
     return list(SURGERY_METHODS)
+
+
+def methods_table() -> str:
+    """The Markdown table of the built-in methods, written from the registry: name, what it is and its paper (the
+    first line of the method's module docstring), options with their defaults (the constructor's keyword
+    arguments), family (A: :class:`Aggregator`, L: :class:`LossWeighting`) and whether it needs the per-task
+    Jacobian."""
+    rows = ["| name | method (paper) | options (defaults) | family | Jacobian |", "| --- | --- | --- | --- | --- |"]
+    for name, cls in SURGERY_METHODS.items():
+        summary = (inspect.getmodule(cls).__doc__ or "").strip().splitlines()[0]
+        summary = summary.removeprefix(f"``{name}``: ").rstrip(".").replace("``", "`")
+        parameters = inspect.signature(cls.__init__).parameters
+        options = ", ".join(f"`{option}={parameters[option].default!r}`" for option in method_options(name))
+        family = "A" if issubclass(cls, Aggregator) else "L" if issubclass(cls, LossWeighting) else ""
+        rows.append(f"| `{name}` | {summary} | {options} | {family} | {'yes' if cls.needs_jacobian else 'no'} |")
+    rows.append(f"| `{TORCHJD_PREFIX}<A>` | torchjd's aggregator `A` | `A`'s constructor arguments | A | yes |")
+    return "\n".join(rows) + "\n"
 
 
 def method_options(name: str) -> list[str]:
@@ -247,4 +245,5 @@ __all__ = [
     "list_methods",
     "make_surgery",
     "method_options",
+    "methods_table",
 ]
