@@ -129,7 +129,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         return
     from mtrl.compare import main_report
 
-    main_report(args.run_dirs, args.out, args.method_keys)
+    main_report(args.run_dirs, args.out, args.method_keys, args.published, args.bootstrap_reps)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,10 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-dir", help="sweep directory (default: the config's sweep_dir or runs/sweeps/NAME)")
     p.set_defaults(func=_cmd_compare)
 
-    p = sub.add_parser("report", help="statistics and figures from existing run directories")
-    p.add_argument("run_dirs", nargs="+", help="finished run directories")
-    p.add_argument("--out", help="output directory (default runs/report)")
-    p.add_argument("--method-keys", nargs="+", help="config keys naming a run's method (default surgery.name)")
+    p = sub.add_parser("report", help="statistics, figures and a results page from existing run directories",
+                       description="Statistics and figures in OUT and the results page OUT.md beside it, e.g. "
+                                   "`mtrl report results --out docs/results` writes docs/results.md.")
+    p.add_argument("run_dirs", nargs="+", help="finished run directories or result folders, or folders of them")
+    p.add_argument("--out", help="output directory (default runs/report); the page is OUT.md")
+    p.add_argument("--method-keys", nargs="+",
+                   help="config keys naming a run's method (default: name; a surgery other than the mean is "
+                        "appended unless surgery.name is a key)")
+    p.add_argument("--published", help="published numbers to show beside ours (default: the repository's "
+                                       "docs/published.yaml; 'none' leaves them out)")
+    p.add_argument("--bootstrap-reps", type=int, default=2000,
+                   help="stratified-bootstrap resamples for the confidence intervals (default 2000)")
     p.add_argument("--collect", action="store_true",
                    help="instead: copy RUN_DIR's small artefacts (no checkpoints) into results/NAME")
     p.set_defaults(func=_cmd_report)

@@ -238,6 +238,8 @@ class RunRecord:
     per_task: dict[str, float]
     step: int
     curve: list[tuple[int, float]]  # (step, mean success) of every evaluation
+    precision: str = "-"  # the agent's precision as run.json records it ("-": no run.json)
+    wall_clock_s: float | None = None  # training wall-clock of all sittings, from run.json
 
 
 def _get(cfg: Any, dotted: str) -> Any:
@@ -262,14 +264,66 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
     history = run_dir / "evals.jsonl"
     if history.is_file():
         curve = [(row["step"], row["mean_success"]) for row in map(json.loads, history.read_text().splitlines())]
+    precision, wall_clock = "-", None
+    run_json = run_dir / "run.json"
+    if run_json.is_file():
+        try:
+            run_info = json.loads(run_json.read_text())
+        except json.JSONDecodeError as err:
+            raise RunDirError(f"{run_json} is not valid JSON: {err}") from err
+        precision = _agent_precision(run_info.get("precision"), cfg.agent.name)
+        wall_clock = run_info.get("wall_clock_s")
     return RunRecord(run_dir, method, cfg.env.benchmark, cfg.seed, evaluation["per_task"],
-                     int(evaluation.get("step") or 0), curve)
+                     int(evaluation.get("step") or 0), curve, precision, wall_clock)
+
+
+def _agent_precision(recorded: Any, agent: str) -> str:
+    """The precision of the run's agent from run.json's ``precision`` (dotted config key -> value, or one
+    string): ``agent.sac.precision`` for the SAC agents, ``agent.ppo.precision`` for the PPO ones."""
+    if isinstance(recorded, str):
+        return recorded
+    if not isinstance(recorded, dict) or not recorded:
+        return "-"
+    side = "ppo" if "ppo" in agent else "sac"
+    own = [str(v) for k, v in recorded.items() if k.startswith(f"agent.{side}.")]
+    return ",".join(sorted(set(own or map(str, recorded.values()))))
+
+
+def expand_run_dirs(paths: list[Path]) -> list[Path]:
+    """Run directories from ``paths``: a run or result folder (it holds config.yaml) as it is, a folder of them
+    (e.g. ``results/``) as its subfolders that hold one."""
+    dirs: list[Path] = []
+    for path in paths:
+        if (path / "config.yaml").is_file() or not path.is_dir():
+            dirs.append(path)
+            continue
+        children = sorted(p for p in path.iterdir() if (p / "config.yaml").is_file())
+        if not children:
+            raise RunDirError(f"{path} is neither a run directory nor a folder of runs (no config.yaml in it or "
+                              f"its subfolders)")
+        dirs += children
+    return dirs
+
+
+def _check_unique(records: list[RunRecord]) -> None:
+    """Two runs with the same method label, benchmark and seed would be averaged as one: refuse."""
+    seen: dict[tuple[str, str, int], Path] = {}
+    for r in records:
+        key = (r.method, r.benchmark, r.seed)
+        if key in seen:
+            raise RunDirError(f"{seen[key]} and {r.run_dir} are both method {r.method!r}, {r.benchmark}, seed "
+                              f"{r.seed}; name their methods apart with --method-keys (e.g. name agent.name)")
+        seen[key] = r.run_dir
 
 
 def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = None, reps: int = 2000,
-           emit: Any = print) -> dict[str, Any]:
+           emit: Any = print, page: Path | None = None, published: list[Any] | None = None) -> dict[str, Any]:
     """Aggregate finished runs into ``results.csv``, ``summary.md``, ``summary.json`` and figures in
-    ``out_dir``. Returns the summary dict."""
+    ``out_dir``. Returns the summary dict.
+
+    ``page``: also write the results page there (:func:`mtrl.results.results_page`: one row per method and
+    benchmark, the figures linked, ``published`` reference points (:class:`mtrl.results.PublishedResult`)
+    beside ours, as markers in the learning curves where they fall within the x-range and in a table)."""
     import numpy as np
     from rliable import metrics
 
@@ -278,6 +332,7 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     records = [load_run(Path(d), method_keys or ["surgery.name"]) for d in run_dirs]
     if not records:
         raise RunDirError("no runs to report on")
+    _check_unique(records)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = ["run_dir,method,benchmark,seed,step,task,success"]
     for r in records:
@@ -322,12 +377,49 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
             summary["probability_of_improvement"][bench] = {
                 k: {"p": float(np.ravel(p_point[k])[0]),
                     "ci": [float(np.ravel(p_ci[k][0])[0]), float(np.ravel(p_ci[k][1])[0])]} for k in pairs}
+    summary["rows"] = _rows(records, summary, methods, benchmarks)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out_dir / "summary.md").write_text(_markdown(summary))
-    _figures(records, summary, out_dir, methods, benchmarks)
+    shown = _figures(records, summary, out_dir, methods, benchmarks, published or [])
     emit(_markdown(summary).split("\n## Per-task")[0])
+    if page is not None:
+        from mtrl.results import results_page
+
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(results_page(summary, out_dir, page, published or [], shown, _markdown(summary)))
+        emit(f"results page written to {page}")
     emit(f"report written to {out_dir} (summary.md, results.csv, figures)")
     return summary
+
+
+def _rows(records: list[RunRecord], summary: dict[str, Any], methods: list[str],
+          benchmarks: list[str]) -> list[dict[str, Any]]:
+    """One row per (method, benchmark): env steps per task, seeds, final mean success, IQM with its CI (``None``
+    below 3 seeds), worst-task success and worst-k (means over seeds), the precisions and the mean wall-clock."""
+    import numpy as np
+
+    rows = []
+    for bench in benchmarks:
+        for m in methods:
+            runs = sorted((r for r in records if r.method == m and r.benchmark == bench), key=lambda r: r.seed)
+            if not runs:
+                continue
+            agg = summary["aggregate"][bench][m]
+            tasks = sorted(runs[0].per_task)
+            scores = np.array([[r.per_task[t] for t in tasks] for r in runs])
+            clocks = [r.wall_clock_s for r in runs if r.wall_clock_s is not None]
+            enough = len(runs) >= 3
+            rows.append({
+                "method": m, "benchmark": bench, "env_steps_per_task": sorted({r.step for r in runs}),
+                "seeds": [r.seed for r in runs], "mean_success": agg["mean"],
+                "iqm": agg["iqm"] if enough else None, "iqm_ci": agg["iqm_ci"] if enough else None,
+                "worst_task": worst_k_mean(scores, 1),
+                "worst_k": {k: w["value"] for k, w in agg["worst_k"].items()},
+                "precision": ",".join(sorted({r.precision for r in runs})),
+                "wall_clock_s": float(np.mean(clocks)) if clocks else None,
+                "run_dirs": [str(r.run_dir) for r in runs],
+            })
+    return rows
 
 
 def worst_k_mean(scores: Any, k: int) -> float:
@@ -382,7 +474,9 @@ def _markdown(summary: dict[str, Any]) -> str:
 
 
 def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, methods: list[str],
-             benchmarks: list[str]) -> None:
+             benchmarks: list[str], published: list[Any]) -> dict[str, list[int]]:
+    """Write the figures; returns, per benchmark, the indices of the ``published`` points drawn in its learning
+    curves (those within the curves' x-range)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -390,6 +484,7 @@ def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, m
     import numpy as np
 
     colors = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
+    shown: dict[str, list[int]] = {}
     for bench in benchmarks:
         # learning curves: mean success over evaluations, band = bootstrap 95% CI over seeds
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -406,6 +501,7 @@ def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, m
             lo, hi = np.nanpercentile(boots, 2.5, axis=0), np.nanpercentile(boots, 97.5, axis=0)
             ax.plot(steps, mean, label=f"{m} (n={len(curves)})", color=colors[m], marker="o", markersize=3)
             ax.fill_between(steps, lo, hi, color=colors[m], alpha=0.2)
+        shown[bench] = _published_markers(ax, published, bench, records)
         ax.set_xlabel("environment steps per task")
         ax.set_ylabel("mean success rate (evaluation)")
         ax.set_ylim(-0.02, 1.02)
@@ -458,11 +554,51 @@ def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, m
     fig.tight_layout()
     fig.savefig(out_dir / "intervals.png", dpi=120)
     plt.close(fig)
+    return shown
 
 
-def main_report(run_dirs: list[str], out: str | None, method_keys: list[str] | None) -> None:
-    dirs = [Path(d) for d in run_dirs]
-    report(dirs, Path(out) if out else Path("runs") / "report", method_keys=method_keys)
+def _published_markers(ax: Any, published: list[Any], bench: str, records: list[RunRecord]) -> list[int]:
+    """Draw the published points of ``bench`` that lie within the x-range of its curves (black markers, one
+    shape per point); note how many lie beyond it. Returns the indices of the drawn points."""
+    steps = [s for r in records if r.benchmark == bench for s, _ in r.curve]
+    if not steps:
+        return []
+    shapes = "s^vD<>ph*P"
+    ours = [i for i, p in enumerate(published) if p.benchmark == bench]
+    drawn = [i for i in ours if published_in_range(published[i].env_steps_per_task, max(steps))]
+    for n, i in enumerate(drawn):
+        point = published[i]
+        ax.plot(point.env_steps_per_task, point.success, marker=shapes[n % len(shapes)], color="black",
+                markersize=7, linestyle="none", label=f"published: {point.method} ({point.success:.3f})")
+    if len(ours) > len(drawn):
+        ax.text(0.01, 0.99, f"{len(ours) - len(drawn)} published point(s) beyond {max(steps):,} steps: see table",
+                transform=ax.transAxes, va="top", fontsize=7, color="dimgray")
+    return drawn
+
+
+def published_in_range(step: int, last_step: int) -> bool:
+    """A published point is drawn when its budget is within the curves' x-range (up to 5% past the last
+    evaluation, so a point at the same budget as ours is not lost to rounding)."""
+    return 0 < step <= 1.05 * last_step
+
+
+def main_report(run_dirs: list[str], out: str | None, method_keys: list[str] | None,
+                published: str | None = None, reps: int = 2000) -> None:
+    """``mtrl report``: the statistics and figures in ``out`` (default runs/report) and the results page
+    ``<out>.md`` beside it (``--out docs/results`` writes docs/results.md). ``published``: the published numbers
+    (default the repository's docs/published.yaml where it exists; ``none``: leave them out)."""
+    from mtrl.results import DEFAULT_PUBLISHED, load_published
+
+    if reps < 1:
+        raise RunDirError(f"--bootstrap-reps must be >= 1, got {reps}")
+    if published is None:
+        points = load_published(DEFAULT_PUBLISHED) if DEFAULT_PUBLISHED.is_file() else []
+    else:
+        points = [] if published == "none" else load_published(Path(published))
+    dirs = expand_run_dirs([Path(d) for d in run_dirs])
+    out_dir = Path(out) if out else Path("runs") / "report"
+    page = out_dir.resolve().parent / f"{out_dir.resolve().name}.md"
+    report(dirs, out_dir, method_keys=method_keys or ["name"], reps=reps, page=page, published=points)
 
 
 if __name__ == "__main__":  # pragma: no cover

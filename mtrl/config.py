@@ -125,6 +125,30 @@ class TrainConfig:
 
 
 @dataclass
+class WandbConfig:
+    """Weights & Biases: the run's scalars (the same as TensorBoard's) and its config, as CleanRL and the JAX
+    Meta-World baselines log them. Off unless ``project`` is set; wandb is imported only then."""
+
+    project: str | None = param(None, "W&B project to log to; None: no W&B logging", resume=True)
+    mode: str = param("online", "online (streams to the server) | offline (files under WANDB_DIR, or the run "
+                      "directory, for `wandb sync` later)", choices=("online", "offline"), resume=True)
+    entity: str | None = param(None, "W&B user or team; None: the account's default", resume=True)
+
+    def check(self) -> None:
+        if self.project is not None and not self.project.strip():
+            raise FieldError("project", "project: give a W&B project name, or null to turn W&B off")
+        if self.project is not None and importlib.util.find_spec("wandb") is None:
+            raise FieldError("project", "project: logging to W&B needs wandb: pip install 'mtrl[wandb]'")
+
+
+@dataclass
+class LoggerConfig:
+    """Where the run's scalars go besides TensorBoard and metrics.jsonl (always written)."""
+
+    wandb: WandbConfig = param(factory=WandbConfig, help="Weights & Biases (optional extra mtrl[wandb])")
+
+
+@dataclass
 class RunConfig:
     """A whole training run."""
 
@@ -138,6 +162,7 @@ class RunConfig:
     agent: AgentConfig = param(factory=AgentConfig, help="algorithm")
     surgery: SurgeryConfig = param(factory=SurgeryConfig, help="gradient surgery")
     train: TrainConfig = param(factory=TrainConfig, help="training loop")
+    logger: LoggerConfig = param(factory=LoggerConfig, help="experiment tracking besides TensorBoard")
 
     def check(self) -> None:
         if not (self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)):

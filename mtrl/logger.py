@@ -93,16 +93,69 @@ def cut_jsonl(path: Path, step: int) -> None:
     atomic_write_text("".join(line + "\n" for line in kept), path)
 
 
+WANDB_FILE = "wandb.json"  # the run's W&B id, so that a resumed run continues the same W&B run
+WANDB_STEP = "env_steps_per_task"  # the x-axis of every W&B chart
+
+
+class WandbWriter:
+    """Mirrors the run's scalars to a Weights & Biases run (imported only when constructed).
+
+    Every row carries ``env_steps_per_task`` and every chart uses it as its x-axis (``define_metric``): W&B's
+    own step must increase, while a resumed run logs again the steps after its checkpoint. The W&B run id is kept
+    in ``run_dir/wandb.json``; a resumed run continues that W&B run (``resume="allow"``). W&B's files go to
+    ``WANDB_DIR`` if set, else into the run directory.
+
+    Args:
+        run_dir: the run directory.
+        project, mode, entity: ``logger.wandb`` of the config (:class:`mtrl.config.WandbConfig`).
+        config: the resolved run config as a plain dict (W&B's run config).
+        name: the W&B run name (the run directory's name).
+    """
+
+    def __init__(self, run_dir: Path, project: str, mode: str, entity: str | None, config: dict[str, Any],
+                 name: str) -> None:
+        import os
+
+        import wandb
+
+        from mtrl.checkpoint import atomic_write_text
+        from mtrl.errors import RunDirError
+
+        id_path = run_dir / WANDB_FILE
+        try:
+            run_id = json.loads(id_path.read_text())["id"] if id_path.is_file() else None  # None: W&B picks one
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise RunDirError(f"{id_path} does not hold a W&B run id ({err}); delete it to start a new W&B "
+                              f"run") from err
+        try:
+            self.run = wandb.init(project=project, entity=entity, mode=mode, id=run_id, resume="allow", name=name,
+                                  config=config, dir=None if os.environ.get("WANDB_DIR") else str(run_dir))
+        except Exception as err:  # wandb raises many types (no network, no API key, bad entity)
+            raise RunDirError(f"logger.wandb: W&B could not start a run ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0] if str(err) else ''}); set logger.wandb.mode=offline to "
+                              f"log without a network, or logger.wandb.project=null to turn W&B off") from err
+        self.run.define_metric(WANDB_STEP)
+        self.run.define_metric("*", step_metric=WANDB_STEP)
+        atomic_write_text(json.dumps({"id": self.run.id, "project": project, "entity": entity}) + "\n", id_path)
+
+    def log(self, step: int, scalars: dict[str, float]) -> None:
+        self.run.log({**scalars, WANDB_STEP: step})
+
+    def close(self) -> None:
+        self.run.finish()
+
+
 class RunLogger:
-    """Writes scalars to TensorBoard (``run_dir/tb``) and to ``run_dir/metrics.jsonl``.
+    """Writes scalars to TensorBoard (``run_dir/tb``), to ``run_dir/metrics.jsonl`` and, if given, to W&B.
 
     Args:
         run_dir: the run directory.
         resume_step: when resuming, rows of ``metrics.jsonl`` after this step are dropped so the file matches an
             uninterrupted run.
+        wandb: a :class:`WandbWriter` to mirror every row to (None: no W&B).
     """
 
-    def __init__(self, run_dir: Path, resume_step: int | None = None) -> None:
+    def __init__(self, run_dir: Path, resume_step: int | None = None, wandb: WandbWriter | None = None) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
         self.jsonl_path = run_dir / "metrics.jsonl"
@@ -110,14 +163,19 @@ class RunLogger:
             cut_jsonl(self.jsonl_path, resume_step)
         self.writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
         self._jsonl = self.jsonl_path.open("a")
+        self.wandb = wandb
 
     def log(self, step: int, scalars: dict[str, float]) -> None:
         for key, value in scalars.items():
             self.writer.add_scalar(key, value, step)
         self._jsonl.write(json.dumps({"step": step, **scalars}) + "\n")
         self._jsonl.flush()
+        if self.wandb is not None:
+            self.wandb.log(step, scalars)
 
     def close(self) -> None:
         self.writer.flush()
         self.writer.close()
         self._jsonl.close()
+        if self.wandb is not None:
+            self.wandb.close()

@@ -39,7 +39,7 @@ from mtrl.checkpoint import (
 from mtrl.config import RunConfig, check_resume_config, from_yaml_text, to_yaml, validate
 from mtrl.errors import CheckpointError, ConfigError, MtrlError, NonFiniteLossError, RunDirError
 from mtrl.evaluate import EvalResult, evaluate, format_table
-from mtrl.logger import MetricAccumulator, RunLogger, cut_jsonl, flatten_metrics
+from mtrl.logger import MetricAccumulator, RunLogger, WandbWriter, cut_jsonl, flatten_metrics
 from mtrl.loops import Loop
 from mtrl.loops.off_policy import DIAGNOSTIC_KEYS, OffPolicyLoop
 from mtrl.run_lock import LOCK_FILES, run_dir_lock
@@ -183,9 +183,12 @@ class Trainer:
             cut_jsonl(run_dir / EVALS_FILE, resume_step)
         if not resume or resume_step == 0:
             atomic_write_text(json.dumps(self._env_record(), indent=2) + "\n", run_dir / ENV_FILE)
-        self.logger = RunLogger(run_dir, resume_step=resume_step)
-        self.record = RunRecord(run_dir, OmegaConf.to_container(OmegaConf.structured(cfg)), self.device,
-                                info.num_tasks, resume=resume)
+        resolved = OmegaConf.to_container(OmegaConf.structured(cfg))
+        wandb_cfg = cfg.logger.wandb
+        wandb = None if wandb_cfg.project is None else WandbWriter(
+            run_dir, wandb_cfg.project, wandb_cfg.mode, wandb_cfg.entity, resolved, run_dir.name)
+        self.logger = RunLogger(run_dir, resume_step=resume_step, wandb=wandb)
+        self.record = RunRecord(run_dir, resolved, self.device, info.num_tasks, resume=resume)
         self._clock = (time.perf_counter(), self.progress.wall_clock_s)  # (this sitting's start, earlier sittings)
 
     def wall_clock(self) -> float:
