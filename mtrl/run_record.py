@@ -52,18 +52,6 @@ def machine_record(device: torch.device) -> dict[str, Any]:
     return record
 
 
-def find_keys(tree: Any, names: tuple[str, ...], prefix: str = "") -> dict[str, Any]:
-    """Every entry of a nested dict whose key is in ``names``, by dotted path (e.g. the config's precision)."""
-    found: dict[str, Any] = {}
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            path = f"{prefix}{key}"
-            if key in names and not isinstance(value, dict):
-                found[path] = value
-            found.update(find_keys(value, names, f"{path}."))
-    return found
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -73,13 +61,13 @@ class RunRecord:
 
     Args:
         run_dir: the run directory.
-        config: the resolved config as a plain dict (its ``precision``/``dtype`` entries are recorded).
+        precision: the agent's ``precision`` (``agent.sac.precision`` or ``agent.ppo.precision``).
         device: the training device.
         num_tasks: tasks stepped in parallel (env steps/s counts all of them).
         resume: continue the record of an earlier sitting (a missing or unreadable file starts a new one).
     """
 
-    def __init__(self, run_dir: Path, config: dict[str, Any], device: torch.device, num_tasks: int,
+    def __init__(self, run_dir: Path, precision: str, device: torch.device, num_tasks: int,
                  resume: bool = False) -> None:
         self.path = run_dir / RUN_FILE
         self.num_tasks = num_tasks
@@ -95,7 +83,7 @@ class RunRecord:
             **record,
             **{k: machine[k] for k in ("hostname", "cpu_count", "cpu_usable", "torch", "device")},
             "gpu": machine.get("gpu"),
-            "precision": find_keys(config, ("precision", "dtype")) or "float32",
+            "precision": precision,
             "mtrl_commit": git_commit(),
             "sessions": [*record.get("sessions", []), session],
         }

@@ -188,7 +188,8 @@ class Trainer:
         wandb = None if wandb_cfg.project is None else WandbWriter(
             run_dir, wandb_cfg.project, wandb_cfg.mode, wandb_cfg.entity, resolved, run_dir.name)
         self.logger = RunLogger(run_dir, resume_step=resume_step, wandb=wandb)
-        self.record = RunRecord(run_dir, resolved, self.device, info.num_tasks, resume=resume)
+        precision = cfg.agent.ppo.precision if cfg.agent.name == "mtppo" else cfg.agent.sac.precision
+        self.record = RunRecord(run_dir, precision, self.device, info.num_tasks, resume=resume)
         self._clock = (time.perf_counter(), self.progress.wall_clock_s)  # (this sitting's start, earlier sittings)
 
     def wall_clock(self) -> float:

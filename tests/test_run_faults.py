@@ -114,7 +114,7 @@ def reference(tmp_path_factory) -> Path:
 
 
 def evals(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "evals.jsonl").read_text().splitlines()]
+    return _rows(run_dir / "evals.jsonl")
 
 
 def assert_same_run(run_dir: Path, reference: Path) -> None:

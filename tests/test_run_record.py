@@ -11,7 +11,7 @@ import torch
 
 from mtrl import train as train_module
 from mtrl.config import load_config
-from mtrl.run_record import RUN_FILE, RunRecord, find_keys
+from mtrl.run_record import RUN_FILE, RunRecord
 from mtrl.train import train
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "configs" / "synthetic.yaml"
@@ -29,7 +29,7 @@ def test_training_writes_run_json_and_timed_evals(tmp_path):
     assert record["env_steps_per_task"] == 100
     assert record["device"] == "cpu" and record["torch"] == torch.__version__
     assert record["cpu_count"] >= record["cpu_usable"] >= 1
-    assert record["precision"] == "float32"
+    assert record["precision"] == "fp32"
     assert record["wall_clock_s"] > 0
     assert record["env_steps_per_s"] == pytest.approx(100 * 2 / record["wall_clock_s"], rel=0.02)
     assert len(record["sessions"]) == 1 and record["sessions"][0]["status"] == "finished"
@@ -64,19 +64,21 @@ def test_interrupted_then_resumed_run_records_both_sittings(tmp_path, monkeypatc
 
 def test_unreadable_run_json_on_resume_is_rebuilt(tmp_path):
     (tmp_path / RUN_FILE).write_text("{not json")
-    record = RunRecord(tmp_path, {}, torch.device("cpu"), num_tasks=3, resume=True)
+    record = RunRecord(tmp_path, "fp32", torch.device("cpu"), num_tasks=3, resume=True)
     record.update("running", 10, 2.0)
     data = json.loads((tmp_path / RUN_FILE).read_text())
     assert data["env_steps_per_s"] == 15.0 and len(data["sessions"]) == 1
 
 
 def test_bad_status_is_an_error_and_nothing_is_written(tmp_path):
-    record = RunRecord(tmp_path, {}, torch.device("cpu"), num_tasks=1)
+    record = RunRecord(tmp_path, "fp32", torch.device("cpu"), num_tasks=1)
     with pytest.raises(ValueError, match="run status"):
         record.update("done", 1, 1.0)
     assert not (tmp_path / RUN_FILE).exists()
 
 
-def test_precision_is_found_wherever_the_config_keeps_it():
-    config = {"agent": {"sac": {"precision": "bf16", "actor": {}}}, "env": {"dtype": "float32"}}
-    assert find_keys(config, ("precision", "dtype")) == {"agent.sac.precision": "bf16", "env.dtype": "float32"}
+@pytest.mark.filterwarnings("ignore:precision bf16")
+def test_the_agents_precision_is_recorded(tmp_path):
+    run_dir, _ = train(load_config(SYNTHETIC, [f"run_dir={tmp_path / 'run'}", *TINY, "agent.sac.precision=bf16",
+                                               "train.total_steps_per_task=50", "train.eval_every=0"]))
+    assert json.loads((run_dir / RUN_FILE).read_text())["precision"] == "bf16"
