@@ -17,6 +17,8 @@ _OBJECT = ObjectSpec(pos=("geom", "puck"), quat=("geom", "puck"))
 class _PlateSlideBase(TaskKernel):
     """The puck's pose and the two distances every plate-slide reward uses."""
 
+    object_spec = _OBJECT
+
 
 class PlateSlideKernel(_PlateSlideBase):
     task = "plate-slide-v3"
@@ -74,6 +76,8 @@ class PlateSlideBackSideKernel(_PlateSlideOtherKernel):
 
 class _PlateSlideBaseWarp(WarpTaskKernel):
     """The puck's pose, shared by every plate-slide variant."""
+
+    object_spec = _OBJECT
 
 
 class PlateSlideWarpKernel(_PlateSlideBaseWarp):
