@@ -9,12 +9,13 @@ reward uses and its two kernels:
   Warp backend (``envs/warp_metaworld``) and checked against the scalar kernel on the same states.
 
 The shared reward pieces are :mod:`envs.metaworld_tasks.scalar` (floats) and :mod:`envs.metaworld_tasks.ops`
-(tensors). To add a task: write its module (or add a variant to a family's), then one line in :data:`KERNELS`.
+(tensors). To add a task: write its module, then one line in :data:`KERNELS`; or add a variant to a family's
+module and register it with :func:`member`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from envs.metaworld_tasks import (
     assembly,
@@ -22,11 +23,9 @@ from envs.metaworld_tasks import (
     bin_picking,
     box_close,
     button_press,
-    coffee_button,
     coffee_pull,
     coffee_push,
     dial_turn,
-    disassemble,
     door_close,
     door_lock,
     door_open,
@@ -55,9 +54,7 @@ from envs.metaworld_tasks import (
     stick_pull,
     stick_push,
     sweep,
-    sweep_into,
-    window_close,
-    window_open,
+    window,
 )
 from envs.metaworld_tasks.fast_kernel import TaskKernel
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
@@ -70,6 +67,16 @@ class TaskKernels(NamedTuple):
     warp: type[WarpTaskKernel]
 
 
+def member(fast: type[TaskKernel], warp: type[WarpTaskKernel], variant: Any) -> TaskKernels:
+    """The kernels of one task of a parameterised family: subclasses of the family's two base classes that set
+    ``variant`` (the family's frozen dataclass, naming the task in ``task`` and the observed object in ``objects``).
+    They are named after the task (``window-open-v3``: ``WindowOpenKernel``, ``WindowOpenWarpKernel``)."""
+    name = "".join(word.capitalize() for word in variant.task.removesuffix("-v3").split("-"))
+    attributes = {"task": variant.task, "variant": variant, "object_spec": variant.objects,
+                  "__module__": fast.__module__}
+    return TaskKernels(type(f"{name}Kernel", (fast,), attributes), type(f"{name}WarpKernel", (warp,), attributes))
+
+
 KERNELS: dict[str, TaskKernels] = {
     "assembly-v3": TaskKernels(assembly.AssemblyKernel,
                                assembly.AssemblyWarpKernel),
@@ -79,24 +86,22 @@ KERNELS: dict[str, TaskKernels] = {
                                   bin_picking.BinPickingWarpKernel),
     "box-close-v3": TaskKernels(box_close.BoxCloseKernel,
                                 box_close.BoxCloseWarpKernel),
-    "button-press-topdown-v3": TaskKernels(button_press.ButtonPressTopdownKernel,
-                                           button_press.ButtonPressTopdownWarpKernel),
-    "button-press-topdown-wall-v3": TaskKernels(button_press.ButtonPressTopdownWallKernel,
-                                                button_press.ButtonPressTopdownWallWarpKernel),
-    "button-press-v3": TaskKernels(button_press.ButtonPressKernel,
-                                   button_press.ButtonPressWarpKernel),
+    "button-press-topdown-v3": member(button_press.ButtonKernel, button_press.ButtonWarpKernel, button_press.TOPDOWN),
+    "button-press-topdown-wall-v3": member(button_press.ButtonKernel, button_press.ButtonWarpKernel,
+                                           button_press.TOPDOWN_WALL),
+    "button-press-v3": member(button_press.ButtonKernel, button_press.ButtonWarpKernel, button_press.PRESS),
     "button-press-wall-v3": TaskKernels(button_press.ButtonPressWallKernel,
                                         button_press.ButtonPressWallWarpKernel),
-    "coffee-button-v3": TaskKernels(coffee_button.CoffeeButtonKernel,
-                                    coffee_button.CoffeeButtonWarpKernel),
+    "coffee-button-v3": TaskKernels(button_press.CoffeeButtonKernel,
+                                    button_press.CoffeeButtonWarpKernel),
     "coffee-pull-v3": TaskKernels(coffee_pull.CoffeePullKernel,
                                   coffee_pull.CoffeePullWarpKernel),
     "coffee-push-v3": TaskKernels(coffee_push.CoffeePushKernel,
                                   coffee_push.CoffeePushWarpKernel),
     "dial-turn-v3": TaskKernels(dial_turn.DialTurnKernel,
                                 dial_turn.DialTurnWarpKernel),
-    "disassemble-v3": TaskKernels(disassemble.DisassembleKernel,
-                                  disassemble.DisassembleWarpKernel),
+    "disassemble-v3": TaskKernels(assembly.DisassembleKernel,
+                                  assembly.DisassembleWarpKernel),
     "door-close-v3": TaskKernels(door_close.DoorCloseKernel,
                                  door_close.DoorCloseWarpKernel),
     "door-lock-v3": TaskKernels(door_lock.DoorLockKernel,
@@ -121,10 +126,9 @@ KERNELS: dict[str, TaskKernels] = {
                                         handle_press.HandlePressSideWarpKernel),
     "handle-press-v3": TaskKernels(handle_press.HandlePressKernel,
                                    handle_press.HandlePressWarpKernel),
-    "handle-pull-side-v3": TaskKernels(handle_pull.HandlePullSideKernel,
-                                       handle_pull.HandlePullSideWarpKernel),
-    "handle-pull-v3": TaskKernels(handle_pull.HandlePullKernel,
-                                  handle_pull.HandlePullWarpKernel),
+    "handle-pull-side-v3": member(handle_pull.HandlePullKernel, handle_pull.HandlePullWarpKernel,
+                                  handle_pull.PULL_SIDE),
+    "handle-pull-v3": member(handle_pull.HandlePullKernel, handle_pull.HandlePullWarpKernel, handle_pull.PULL),
     "lever-pull-v3": TaskKernels(lever_pull.LeverPullKernel,
                                  lever_pull.LeverPullWarpKernel),
     "peg-insert-side-v3": TaskKernels(peg_insert_side.PegInsertSideKernel,
@@ -163,13 +167,9 @@ KERNELS: dict[str, TaskKernels] = {
                                  stick_pull.StickPullWarpKernel),
     "stick-push-v3": TaskKernels(stick_push.StickPushKernel,
                                  stick_push.StickPushWarpKernel),
-    "sweep-into-v3": TaskKernels(sweep_into.SweepIntoKernel,
-                                 sweep_into.SweepIntoWarpKernel),
-    "sweep-v3": TaskKernels(sweep.SweepKernel,
-                            sweep.SweepWarpKernel),
-    "window-close-v3": TaskKernels(window_close.WindowCloseKernel,
-                                   window_close.WindowCloseWarpKernel),
-    "window-open-v3": TaskKernels(window_open.WindowOpenKernel,
-                                  window_open.WindowOpenWarpKernel),
+    "sweep-into-v3": member(sweep.SweepKernel, sweep.SweepWarpKernel, sweep.SWEEP_INTO),
+    "sweep-v3": member(sweep.SweepKernel, sweep.SweepWarpKernel, sweep.SWEEP),
+    "window-close-v3": member(window.WindowKernel, window.WindowWarpKernel, window.CLOSE),
+    "window-open-v3": member(window.WindowKernel, window.WindowWarpKernel, window.OPEN),
 }
 """v3 task name -> its kernels."""

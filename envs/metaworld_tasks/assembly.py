@@ -1,4 +1,9 @@
-"""assembly-v3 (``SawyerNutAssemblyEnvV3``): put the round nut's ring over the peg."""
+"""The round-nut family: put the nut's ring over the peg (``assembly``, ``SawyerNutAssemblyEnvV3``) or lift it off
+(``disassemble``, ``SawyerNutDisassembleEnvV3``).
+
+Both rewards grasp the wrench's handle, keep the nut level and move its centre into place; they differ in where
+"in place" is (:meth:`_NutKernel.in_place`) and in the grasp reward's density.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +21,17 @@ _HANDLE_HALF_LENGTH = 0.02 / 2.0  # WRENCH_HANDLE_LENGTH / 2
 _OBJECT = ObjectSpec(pos=("site", "RoundNut-8"), quat=("body", "RoundNut"))
 
 
-class AssemblyKernel(TaskKernel):
-    task = "assembly-v3"
+class _NutKernel(TaskKernel):
     object_spec = _OBJECT
+    medium_density = False  # the grasp reward's density: medium (assembly) or high (disassemble)
 
     def __init__(self, env) -> None:
         super().__init__(env)
         self._center_site = self.model.site("RoundNut").id
+
+    def in_place(self, center: list[float], obs: list[float]) -> tuple[float, bool]:
+        """``(in_place, success)`` of the nut's centre ``center``."""
+        raise NotImplementedError
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         hand = obs[0:3]
@@ -34,36 +43,27 @@ class AssemblyKernel(TaskKernel):
         quat_error = math.sqrt((qw - 0.707) ** 2 + qx * qx + qy * qy + (qz - 0.707) ** 2)
         reward_quat = max(1.0 - quat_error / 0.4, 0.0)
         reward_grab = self.gripper_caging_reward(action, wrench_threshed, object_reach_radius=0.01, obj_radius=0.015,
-                                                 pad_success_thresh=0.02, xz_thresh=0.01, medium_density=True)
-        in_place, success = self._reward_pos(self._site_xpos[self._center_site].tolist(), self.env._target_pos)
+                                                 pad_success_thresh=0.02, xz_thresh=0.01,
+                                                 medium_density=self.medium_density,
+                                                 high_density=not self.medium_density)
+        in_place, success = self.in_place(self._site_xpos[self._center_site].tolist(), obs)
         reward = (2.0 * reward_grab + 6.0 * in_place) * reward_quat
         if success:
             reward = 10.0
-        return float(reward), success
-
-    @staticmethod
-    def _reward_pos(wrench_center: list[float], target: list[float]) -> tuple[float, bool]:
-        """``SawyerNutAssemblyEnvV3._reward_pos``: a 3D funnel centred on the peg."""
-        error_x, error_y = target[0] - wrench_center[0], target[1] - wrench_center[1]
-        radius = math.sqrt(error_x * error_x + error_y * error_y)
-        success = radius < 0.02 and target[2] - wrench_center[2] > 0.0
-        # once on the peg the bottleneck widens
-        threshold = 0.02 if success else 0.01
-        target_height = 0.02 * math.log(radius - threshold) + 0.2 if radius > threshold else 0.0
-        error_z = 3.0 * (target_height - wrench_center[2])
-        lifted = wrench_center[2] > 0.02 or radius < threshold
-        in_place = 0.1 * float(lifted) + 0.9 * scalar.tolerance(
-            math.sqrt(error_x * error_x + error_y * error_y + error_z * error_z), 0, 0.02, 0.4, "long_tail")
-        return in_place, success
+        return float(reward), bool(success)
 
 
-class AssemblyWarpKernel(WarpTaskKernel):
-    task = "assembly-v3"
+class _NutWarpKernel(WarpTaskKernel):
     object_spec = _OBJECT
+    medium_density = False
 
     def __init__(self, sim, attributes) -> None:
         super().__init__(sim, attributes)
         self._center_site = self.site_id("RoundNut")
+
+    def in_place(self, center: torch.Tensor, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(in_place, success)``, each ``(W,)``, of the nut's centres ``center`` ``(W, 3)``."""
+        raise NotImplementedError
 
     def reward(self, obs, action):
         hand, wrench = obs[:, 0:3], obs[:, 4:7]
@@ -74,15 +74,39 @@ class AssemblyWarpKernel(WarpTaskKernel):
         quat_error = torch.sqrt((qw - 0.707) ** 2 + qx * qx + qy * qy + (qz - 0.707) ** 2)
         reward_quat = (1.0 - quat_error / 0.4).clamp(min=0.0)
         reward_grab = self.gripper_caging_reward(action, wrench_threshed, object_reach_radius=0.01, obj_radius=0.015,
-                                                 pad_success_thresh=0.02, xz_thresh=0.01, medium_density=True)
-        in_place, success = self._reward_pos(self.site_pos(self._center_site), self.attr("_target_pos"))
+                                                 pad_success_thresh=0.02, xz_thresh=0.01,
+                                                 medium_density=self.medium_density,
+                                                 high_density=not self.medium_density)
+        in_place, success = self.in_place(self.site_pos(self._center_site), obs)
         reward = (2.0 * reward_grab + 6.0 * in_place) * reward_quat
         return torch.where(success, torch.full_like(reward, 10.0), reward), success
 
-    @staticmethod
-    def _reward_pos(wrench_center, target):
+
+class AssemblyKernel(_NutKernel):
+    task, medium_density = "assembly-v3", True
+
+    def in_place(self, center: list[float], obs: list[float]) -> tuple[float, bool]:
         """``SawyerNutAssemblyEnvV3._reward_pos``: a 3D funnel centred on the peg."""
-        error = target - wrench_center
+        target = self.env._target_pos
+        error_x, error_y = target[0] - center[0], target[1] - center[1]
+        radius = math.sqrt(error_x * error_x + error_y * error_y)
+        success = radius < 0.02 and target[2] - center[2] > 0.0
+        # once on the peg the bottleneck widens
+        threshold = 0.02 if success else 0.01
+        target_height = 0.02 * math.log(radius - threshold) + 0.2 if radius > threshold else 0.0
+        error_z = 3.0 * (target_height - center[2])
+        lifted = center[2] > 0.02 or radius < threshold
+        in_place = 0.1 * float(lifted) + 0.9 * scalar.tolerance(
+            math.sqrt(error_x * error_x + error_y * error_y + error_z * error_z), 0, 0.02, 0.4, "long_tail")
+        return in_place, success
+
+
+class AssemblyWarpKernel(_NutWarpKernel):
+    task, medium_density = "assembly-v3", True
+
+    def in_place(self, center, obs):
+        """``SawyerNutAssemblyEnvV3._reward_pos``: a 3D funnel centred on the peg."""
+        error = self.attr("_target_pos") - center
         radius = ops.norm(error[:, :2])
         success = (radius < 0.02) & (error[:, 2] > 0.0)
         # once on the peg the bottleneck widens
@@ -90,8 +114,32 @@ class AssemblyWarpKernel(WarpTaskKernel):
         above = radius > threshold
         log_arg = torch.where(above, radius - threshold, torch.ones_like(radius))
         target_height = torch.where(above, 0.02 * torch.log(log_arg) + 0.2, torch.zeros_like(radius))
-        error_z = 3.0 * (target_height - wrench_center[:, 2])
-        lifted = (wrench_center[:, 2] > 0.02) | (radius < threshold)
+        error_z = 3.0 * (target_height - center[:, 2])
+        lifted = (center[:, 2] > 0.02) | (radius < threshold)
         pos_error = torch.sqrt(error[:, 0] ** 2 + error[:, 1] ** 2 + error_z ** 2)
         in_place = 0.1 * lifted.to(radius.dtype) + 0.9 * ops.tolerance(pos_error, 0, 0.02, 0.4, "long_tail")
         return in_place, success
+
+
+class DisassembleKernel(_NutKernel):
+    """In place: 0.1 above the peg's top; success: the nut's observed height above the target's."""
+
+    task = "disassemble-v3"
+
+    def in_place(self, center: list[float], obs: list[float]) -> tuple[float, bool]:
+        target = self.env._target_pos
+        above_target = [target[0], target[1], target[2] + 0.1]
+        in_place = 0.1 * float(center[2] > 0.02) + 0.9 * scalar.tolerance(scalar.dist(above_target, center), 0, 0.02,
+                                                                          0.2, "long_tail")
+        return in_place, obs[6] > target[2]
+
+
+class DisassembleWarpKernel(_NutWarpKernel):
+    task = "disassemble-v3"
+
+    def in_place(self, center, obs):
+        target = self.attr("_target_pos")
+        above_target = torch.cat([target[:, :2], target[:, 2:] + 0.1], dim=1)
+        in_place = 0.1 * (center[:, 2] > 0.02).to(obs.dtype) + 0.9 * ops.tolerance(ops.dist(above_target, center), 0,
+                                                                                     0.02, 0.2, "long_tail")
+        return in_place, obs[:, 6] > target[:, 2]

@@ -7,23 +7,19 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 # metaworld reads self.TARGET_RADIUS, the base class's 0.05, not the class's own _TARGET_RADIUS = 0.04
 _TARGET_RADIUS = 0.05
 _HANDLE_REACH_RADIUS = 0.005
+# the observation reports the handle, offset from the drawer link's origin
+_HANDLE = ObjectSpec(pos=("body", "drawer_link"), offset=(0.0, -0.16, 0.05))
 
 
 class DrawerCloseKernel(TaskKernel):
     task = "drawer-close-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._drawer_link = self.model.body("drawer_link").id
-
-    def objects(self) -> list[float]:
-        x, y, z = self.body_pos(self._drawer_link)
-        return [x, y - 0.16, z + 0.05, 0.0, 0.0, 0.0, 0.0]
+    object_spec = _HANDLE
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         env = self.env
@@ -51,20 +47,9 @@ class DrawerCloseKernel(TaskKernel):
         return float(reward * 10), success
 
 
-# metaworld reads self.TARGET_RADIUS, the base class's 0.05, not the class's own _TARGET_RADIUS = 0.04
-
-
 class DrawerCloseWarpKernel(WarpTaskKernel):
     task = "drawer-close-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._drawer_link = self.body_id("drawer_link")
-
-    def objects(self) -> torch.Tensor:
-        pos = self.body_pos(self._drawer_link)
-        handle = torch.stack([pos[:, 0], pos[:, 1] - 0.16, pos[:, 2] + 0.05], dim=1)
-        return torch.cat([handle, torch.zeros_like(pos[:, :1]).expand(-1, 4)], dim=1)
+    object_spec = _HANDLE
 
     def reward(self, obs, action):
         obj = obs[:, 4:7]

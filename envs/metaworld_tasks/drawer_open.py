@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import torch
-
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _MAX_DIST = 0.2  # the env's maxDist: how far the drawer opens
 _SCALE = (3.0, 3.0, 1.0)  # the caging error weighs x and y more than z
+# the observation reports the handle, offset from the drawer link's origin
+_HANDLE = ObjectSpec(pos=("body", "drawer_link"), quat=("body", "drawer_link"), offset=(0.0, -0.16, 0.0))
 
 
 class DrawerOpenKernel(TaskKernel):
     task = "drawer-open-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._drawer_link = self.model.body("drawer_link").id
-
-    def objects(self) -> list[float]:
-        x, y, z = self.body_pos(self._drawer_link)
-        return [x, y - 0.16, z, *self.body_quat(self._drawer_link)]
+    object_spec = _HANDLE
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         env = self.env
@@ -43,15 +37,7 @@ class DrawerOpenKernel(TaskKernel):
 
 class DrawerOpenWarpKernel(WarpTaskKernel):
     task = "drawer-open-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._drawer_link = self.body_id("drawer_link")
-
-    def objects(self) -> torch.Tensor:
-        pos = self.body_pos(self._drawer_link)
-        handle = torch.stack([pos[:, 0], pos[:, 1] - 0.16, pos[:, 2]], dim=1)
-        return torch.cat([handle, self.body_quat(self._drawer_link)], dim=1)
+    object_spec = _HANDLE
 
     def reward(self, obs, action):
         gripper, handle = obs[:, 0:3], obs[:, 4:7]

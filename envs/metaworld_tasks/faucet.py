@@ -7,24 +7,18 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.07
 _REACH_RADIUS = 0.01
+# the observation reports the handle's start site, 1 cm lower, with the base's orientation
+_OPEN = ObjectSpec(pos=("site", "handleStartOpen"), quat=("body", "faucetBase"), offset=(0.0, 0.0, -0.01))
+_CLOSE = ObjectSpec(pos=("site", "handleStartClose"), quat=("body", "faucetBase"), offset=(0.0, 0.0, -0.01))
 
 
 class _FaucetKernel(TaskKernel):
-    handle_site = ""
     obj_offset = (0.0, 0.0, 0.0)  # added to the observed handle position in the reward
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._handle = self.model.site(self.handle_site).id
-        self._base = self.model.body("faucetBase").id
-
-    def objects(self) -> list[float]:
-        x, y, z = self._site_xpos[self._handle].tolist()
-        return [x, y, z - 0.01] + self.body_quat(self._base)
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         env = self.env
@@ -47,27 +41,17 @@ class _FaucetKernel(TaskKernel):
 
 class FaucetOpenKernel(_FaucetKernel):
     task = "faucet-open-v3"
-    handle_site = "handleStartOpen"
+    object_spec = _OPEN
     obj_offset = (-0.04, 0.0, 0.03)
 
 
 class FaucetCloseKernel(_FaucetKernel):
     task = "faucet-close-v3"
-    handle_site = "handleStartClose"
+    object_spec = _CLOSE
 
 
 class _FaucetWarpKernel(WarpTaskKernel):
-    handle_site = ""
     obj_offset = (0.0, 0.0, 0.0)  # added to the observed handle position in the reward
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._handle = self.site_id(self.handle_site)
-        self._base = self.body_id("faucetBase")
-
-    def objects(self) -> torch.Tensor:
-        handle = self.site_pos(self._handle)
-        return torch.cat([handle[:, :2], handle[:, 2:] - 0.01, self.body_quat(self._base)], dim=1)
 
     def reward(self, obs, action):
         obj = obs[:, 4:7] + ops.constant(self.obj_offset, obs)
@@ -86,10 +70,10 @@ class _FaucetWarpKernel(WarpTaskKernel):
 
 class FaucetOpenWarpKernel(_FaucetWarpKernel):
     task = "faucet-open-v3"
-    handle_site = "handleStartOpen"
+    object_spec = _OPEN
     obj_offset = (-0.04, 0.0, 0.03)
 
 
 class FaucetCloseWarpKernel(_FaucetWarpKernel):
     task = "faucet-close-v3"
-    handle_site = "handleStartClose"
+    object_spec = _CLOSE

@@ -7,26 +7,22 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.02
 _HANDLE_RADIUS = 0.02
+_HANDLE = ObjectSpec(pos=("site", "handleStart"))
 
 
 class HandlePressKernel(TaskKernel):
     task = "handle-press-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._handle = self.model.site("handleStart").id
-
-    def objects(self) -> list[float]:
-        return self._site_xpos[self._handle].tolist() + [0.0, 0.0, 0.0, 0.0]
+    object_spec = _HANDLE
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         env = self.env
         # metaworld reads the handle from the simulator here, not from the (clipped) observation
-        obj = self._site_xpos[self._handle].tolist()
+        obj = self._object_pos.tolist()
         target = env._target_pos.tolist()
         handle_init = env._handle_init_pos.tolist()
         target_to_obj = abs(obj[2] - target[2])
@@ -47,18 +43,11 @@ class HandlePressSideKernel(HandlePressKernel):
 
 class HandlePressWarpKernel(WarpTaskKernel):
     task = "handle-press-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._handle = self.site_id("handleStart")
-
-    def objects(self) -> torch.Tensor:
-        handle = self.site_pos(self._handle)
-        return torch.cat([handle, torch.zeros_like(handle[:, :1]).expand(-1, 4)], dim=1)
+    object_spec = _HANDLE
 
     def reward(self, obs, action):
         # metaworld reads the handle from the simulator here, not from the (clipped) observation
-        obj = self.site_pos(self._handle)
+        obj = self.site_pos(self._object_pos[1])
         target, handle_init = self.attr("_target_pos"), self.attr("_handle_init_pos")
         target_to_obj = (obj[:, 2] - target[:, 2]).abs()
         target_to_obj_init = (handle_init[:, 2] - target[:, 2]).abs()

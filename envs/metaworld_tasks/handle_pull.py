@@ -43,7 +43,7 @@ PULL_SIDE = HandlePullVariant("handle-pull-side-v3", ObjectSpec(pos=("site", "ha
                               0.08)  # success uses a wider radius than the reward's 10-point bonus
 
 
-class _HandlePullKernel(TaskKernel):
+class HandlePullKernel(TaskKernel):
     variant: HandlePullVariant
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
@@ -70,7 +70,7 @@ class _HandlePullKernel(TaskKernel):
         return float(reward), target_to_obj <= v.success
 
 
-class _HandlePullWarpKernel(WarpTaskKernel):
+class HandlePullWarpKernel(WarpTaskKernel):
     variant: HandlePullVariant
 
     def reward(self, obs, action):
@@ -93,19 +93,3 @@ class _HandlePullWarpKernel(WarpTaskKernel):
         reward = torch.where(lifted, reward + 1.0 + 5.0 * in_place, reward)
         reward = torch.where(target_to_obj < _TARGET_RADIUS, torch.full_like(reward, 10.0), reward)
         return reward, target_to_obj <= v.success
-
-
-class HandlePullKernel(_HandlePullKernel):
-    task, variant, object_spec = PULL.task, PULL, PULL.objects
-
-
-class HandlePullWarpKernel(_HandlePullWarpKernel):
-    task, variant, object_spec = PULL.task, PULL, PULL.objects
-
-
-class HandlePullSideKernel(_HandlePullKernel):
-    task, variant, object_spec = PULL_SIDE.task, PULL_SIDE, PULL_SIDE.objects
-
-
-class HandlePullSideWarpKernel(_HandlePullWarpKernel):
-    task, variant, object_spec = PULL_SIDE.task, PULL_SIDE, PULL_SIDE.objects
