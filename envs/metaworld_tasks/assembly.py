@@ -13,7 +13,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _HANDLE_HALF_LENGTH = 0.02 / 2.0  # WRENCH_HANDLE_LENGTH / 2
@@ -24,10 +24,7 @@ _OBJECT = ObjectSpec(pos=("site", "RoundNut-8"), quat=("body", "RoundNut"))
 class _NutKernel(TaskKernel):
     object_spec = _OBJECT
     medium_density = False  # the grasp reward's density: medium (assembly) or high (disassemble)
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._center_site = self.model.site("RoundNut").id
+    _center_site = ModelId("site", "RoundNut")
 
     def in_place(self, center: list[float], obs: list[float]) -> tuple[float, bool]:
         """``(in_place, success)`` of the nut's centre ``center``."""
@@ -56,10 +53,7 @@ class _NutKernel(TaskKernel):
 class _NutWarpKernel(WarpTaskKernel):
     object_spec = _OBJECT
     medium_density = False
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._center_site = self.site_id("RoundNut")
+    _center_site = ModelId("site", "RoundNut")
 
     def in_place(self, center: torch.Tensor, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(in_place, success)``, each ``(W,)``, of the nut's centres ``center`` ``(W, 3)``."""

@@ -8,7 +8,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.08
@@ -59,10 +59,7 @@ def _scaled_dist_warp(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 class BasketballWarpKernel(WarpTaskKernel):
     task = "basketball-v3"
     object_spec = _OBJECT
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._goal_site = self.site_id("goal")
+    _goal_site = ModelId("site", "goal")
 
     def goal(self) -> torch.Tensor:
         # metaworld's _target_pos is a live view of the goal site's position

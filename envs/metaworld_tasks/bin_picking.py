@@ -8,7 +8,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.05
@@ -60,9 +60,10 @@ class BinPickingWarpKernel(WarpTaskKernel):
     task = "bin-picking-v3"
     object_spec = _OBJECT
 
+    _bin_goal = ModelId("body", "bin_goal")
+
     def __init__(self, sim, attributes) -> None:
         super().__init__(sim, attributes)
-        self._bin_goal = self.body_id("bin_goal")
         # metaworld fixes the in-place margin at the first step of the episode (NaN: not yet fixed)
         obj_init = self.attr("obj_init_pos")
         self._target_to_obj_init = torch.full_like(obj_init[:, 0], float("nan"))

@@ -15,7 +15,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _BUTTON_FACE = 0.193  # the observation reports the button's face, this far from the body's origin
@@ -133,10 +133,7 @@ class CoffeeButtonKernel(ButtonKernel):
     """The observation reports the button's start site with an identity orientation."""
 
     task, variant = COFFEE.task, COFFEE
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._button_start = self.model.site("buttonStart").id
+    _button_start = ModelId("site", "buttonStart")
 
     def objects(self) -> list[float]:
         return self._site_xpos[self._button_start].tolist() + [1.0, 0.0, 0.0, 0.0]
@@ -144,10 +141,7 @@ class CoffeeButtonKernel(ButtonKernel):
 
 class CoffeeButtonWarpKernel(ButtonWarpKernel):
     task, variant = COFFEE.task, COFFEE
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._button_start = self.site_id("buttonStart")
+    _button_start = ModelId("site", "buttonStart")
 
     def objects(self) -> torch.Tensor:
         pos = self.site_pos(self._button_start)

@@ -9,6 +9,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ModelId
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.07
@@ -18,12 +19,8 @@ _DIAL_REACH_RADIUS = 0.005
 
 class DialTurnKernel(TaskKernel):
     task = "dial-turn-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._dial = self.model.body("dial").id
-        self._qpos = self.data.qpos
-        self._knob_qpos = int(self.model.jnt_qposadr[self.model.joint("knob_Joint_1").id])
+    _dial = ModelId("body", "dial")
+    _knob_qpos = ModelId("qpos", "knob_Joint_1")
 
     def _dial_rim(self) -> list[float]:
         """``_get_pos_objects``: the point on the dial's rim that its angle points to."""
@@ -57,11 +54,8 @@ class DialTurnKernel(TaskKernel):
 
 class DialTurnWarpKernel(WarpTaskKernel):
     task = "dial-turn-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._dial = self.body_id("dial")
-        self._knob_qpos = self.joint_qpos_address("knob_Joint_1")
+    _dial = ModelId("body", "dial")
+    _knob_qpos = ModelId("qpos", "knob_Joint_1")
 
     def _dial_rim(self) -> torch.Tensor:
         """``_get_pos_objects``: the point on the dial's rim that its angle points to."""

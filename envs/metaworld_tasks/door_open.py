@@ -9,7 +9,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _THRESHOLD = 0.12  # radius of the funnel's flat bottom around the handle
@@ -20,11 +20,7 @@ _OBJECT = ObjectSpec(pos=("geom", "handle"), quat=("geom", "handle"))
 class DoorOpenKernel(TaskKernel):
     task = "door-open-v3"
     object_spec = _OBJECT
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._qpos = self.data.qpos
-        self._door_qpos_adr = self.model.joint("doorjoint").qposadr.item()
+    _door_qpos_adr = ModelId("qpos", "doorjoint")
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         theta = float(self._qpos[self._door_qpos_adr])
@@ -64,10 +60,7 @@ class DoorOpenKernel(TaskKernel):
 class DoorOpenWarpKernel(WarpTaskKernel):
     task = "door-open-v3"
     object_spec = _OBJECT
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._door_qpos_adr = self.joint_qpos_address("doorjoint")
+    _door_qpos_adr = ModelId("qpos", "doorjoint")
 
     def reward(self, obs, action):
         theta = self.sim.qpos[:, self._door_qpos_adr]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _LOCK_LENGTH = 0.1
@@ -36,10 +36,7 @@ class DoorUnlockKernel(TaskKernel):
 class DoorUnlockWarpKernel(WarpTaskKernel):
     task = "door-unlock-v3"
     object_spec = _OBJECT
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._lock_link = self.body_id("lock_link")
+    _lock_link = ModelId("body", "lock_link")
 
     def reward(self, obs, action):
         lock = obs[:, 4:7]

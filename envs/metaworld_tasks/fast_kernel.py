@@ -54,6 +54,9 @@ class TaskKernel:
         self._geom_xpos = self.data.geom_xpos
         self._geom_xmat = self.data.geom_xmat
         self._xquat = self.data.xquat
+        self._xmat = self.data.xmat
+        self._site_xmat = self.data.site_xmat
+        self._qpos = self.data.qpos
         self._right_ee = self.model.site("rightEndEffector").id
         self._left_ee = self.model.site("leftEndEffector").id
         self._leftpad = self.model.body("leftpad").id

@@ -8,6 +8,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ModelId
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _HANDLE_HALF_LENGTH = 0.14 / 2.0  # HAMMER_HANDLE_LENGTH / 2
@@ -15,13 +16,9 @@ _HANDLE_HALF_LENGTH = 0.14 / 2.0  # HAMMER_HANDLE_LENGTH / 2
 
 class HammerKernel(TaskKernel):
     task = "hammer-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._hammer = self.model.body("hammer").id
-        self._nail = self.model.body("nail_link").id
-        self._nail_qpos = int(self.model.joint("NailSlideJoint").qposadr[0])
-        self._qpos = self.data.qpos
+    _hammer = ModelId("body", "hammer")
+    _nail = ModelId("body", "nail_link")
+    _nail_qpos = ModelId("qpos", "NailSlideJoint")
 
     def objects(self) -> list[float]:
         return (self.body_pos(self._hammer) + self.body_quat(self._hammer) + self.body_pos(self._nail)
@@ -52,12 +49,9 @@ class HammerKernel(TaskKernel):
 
 class HammerWarpKernel(WarpTaskKernel):
     task = "hammer-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._hammer = self.body_id("hammer")
-        self._nail = self.body_id("nail_link")
-        self._nail_qpos = self.joint_qpos_address("NailSlideJoint")
+    _hammer = ModelId("body", "hammer")
+    _nail = ModelId("body", "nail_link")
+    _nail_qpos = ModelId("qpos", "NailSlideJoint")
 
     def objects(self) -> torch.Tensor:
         return torch.cat([self.body_pos(self._hammer), self.body_quat(self._hammer), self.body_pos(self._nail),

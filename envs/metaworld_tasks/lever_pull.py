@@ -8,7 +8,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
-from envs.metaworld_tasks.objects import ObjectSpec
+from envs.metaworld_tasks.objects import ModelId, ObjectSpec
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 # metaworld scales the shoulder-to-lever error by (4, 1, 4) around an offset that puts the shoulder under the lever
@@ -25,11 +25,7 @@ _OBJECT = ObjectSpec(pos=("site", "leverStart"), quat=("geom", "objGeom"))
 class LeverPullKernel(TaskKernel):
     task = "lever-pull-v3"
     object_spec = _OBJECT
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._qpos = self.data.qpos
-        self._lever_adr = int(self.model.joint("LeverAxis").qposadr[0])
+    _lever_adr = ModelId("qpos", "LeverAxis")
 
     def reward(self, obs: list[float], action: list[float]) -> tuple[float, bool]:
         env = self.env
@@ -56,10 +52,7 @@ def _shoulder_to_lever_warp(gripper: torch.Tensor, lever: torch.Tensor) -> torch
 class LeverPullWarpKernel(WarpTaskKernel):
     task = "lever-pull-v3"
     object_spec = _OBJECT
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._lever_adr = self.joint_qpos_address("LeverAxis")
+    _lever_adr = ModelId("qpos", "LeverAxis")
 
     def reward(self, obs, action):
         lever = obs[:, 4:7]

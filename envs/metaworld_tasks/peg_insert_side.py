@@ -29,7 +29,6 @@ class PegInsertSideKernel(TaskKernel):
         self._peg_head = site("pegHead").id
         self._box_1 = (site("bottom_right_corner_collision_box_1").id, site("top_left_corner_collision_box_1").id)
         self._box_2 = (site("bottom_right_corner_collision_box_2").id, site("top_left_corner_collision_box_2").id)
-        self._site_xmat = self.data.site_xmat
 
     def objects(self) -> list[float]:
         return self._site_xpos[self._peg_grasp].tolist() + scalar.quat_from_xmat(

@@ -9,6 +9,7 @@ import torch
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks._y_gripping_caging import y_gripping_caging_reward, y_gripping_caging_warp
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ModelId
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _OBJ_RADIUS = 0.013
@@ -23,11 +24,7 @@ def _x_scaled_dist(a: list[float], b: list[float]) -> float:
 
 class SoccerKernel(TaskKernel):
     task = "soccer-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._ball = self.model.body("soccer_ball").id
-        self._xmat = self.data.xmat
+    _ball = ModelId("body", "soccer_ball")
 
     def objects(self) -> list[float]:
         return self.body_pos(self._ball) + scalar.quat_from_xmat(self._xmat[self._ball].tolist())
@@ -59,10 +56,7 @@ def _x_scaled_dist_warp(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 class SoccerWarpKernel(WarpTaskKernel):
     task = "soccer-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._ball = self.body_id("soccer_ball")
+    _ball = ModelId("body", "soccer_ball")
 
     def objects(self) -> torch.Tensor:
         return torch.cat([self.body_pos(self._ball), ops.quat_from_xmat(self.sim.xmat[:, self._ball])], dim=1)

@@ -9,6 +9,7 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ModelId
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.05
@@ -28,13 +29,9 @@ def _stick_is_inserted(handle: list[float], end_of_stick: list[float]) -> bool:
 
 class StickPullKernel(TaskKernel):
     task = "stick-pull-v3"
-
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._stick = self.model.body("stick").id
-        self._insertion = self.model.site("insertion").id
-        self._stick_end = self.model.site("stick_end").id
-        self._xmat = self.data.xmat
+    _stick = ModelId("body", "stick")
+    _insertion = ModelId("site", "insertion")
+    _stick_end = ModelId("site", "stick_end")
 
     def objects(self) -> list[float]:
         return (self.body_pos(self._stick) + scalar.quat_from_xmat(self._xmat[self._stick].tolist())
@@ -95,12 +92,9 @@ def _shift_x_warp(pos: torch.Tensor, dx: float) -> torch.Tensor:
 
 class StickPullWarpKernel(WarpTaskKernel):
     task = "stick-pull-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._stick = self.body_id("stick")
-        self._insertion = self.site_id("insertion")
-        self._stick_end = self.site_id("stick_end")
+    _stick = ModelId("body", "stick")
+    _insertion = ModelId("site", "insertion")
+    _stick_end = ModelId("site", "stick_end")
 
     def objects(self) -> torch.Tensor:
         stick = self.body_pos(self._stick)

@@ -7,23 +7,25 @@ import torch
 
 from envs.metaworld_tasks import ops, scalar
 from envs.metaworld_tasks.fast_kernel import TaskKernel
+from envs.metaworld_tasks.objects import ModelId
 from envs.metaworld_tasks.warp_kernel import WarpTaskKernel
 
 _TARGET_RADIUS = 0.12
 _ZERO_QUAT = [0.0, 0.0, 0.0, 0.0]
 
 
-class StickPushKernel(TaskKernel):
-    task = "stick-push-v3"
+class _StickPushIds:
+    """The model's ids both kernels read."""
 
-    def __init__(self, env) -> None:
-        super().__init__(env)
-        self._stick = self.model.body("stick").id
-        self._insertion = self.model.site("insertion").id
-        self._stick_geom = self.model.geom("objGeom").id
-        self._leftpad_geom = self.model.geom("leftpad_geom").id
-        self._rightpad_geom = self.model.geom("rightpad_geom").id
-        self._xmat = self.data.xmat
+    _stick = ModelId("body", "stick")
+    _insertion = ModelId("site", "insertion")
+    _stick_geom = ModelId("geom", "objGeom")
+    _leftpad_geom = ModelId("geom", "leftpad_geom")
+    _rightpad_geom = ModelId("geom", "rightpad_geom")
+
+
+class StickPushKernel(_StickPushIds, TaskKernel):
+    task = "stick-push-v3"
 
     def objects(self) -> list[float]:
         insertion = self._site_xpos[self._insertion].tolist()
@@ -90,16 +92,8 @@ class StickPushKernel(TaskKernel):
         return float(reward), success
 
 
-class StickPushWarpKernel(WarpTaskKernel):
+class StickPushWarpKernel(_StickPushIds, WarpTaskKernel):
     task = "stick-push-v3"
-
-    def __init__(self, sim, attributes) -> None:
-        super().__init__(sim, attributes)
-        self._stick = self.body_id("stick")
-        self._insertion = self.site_id("insertion")
-        self._stick_geom = self.geom_id("objGeom")
-        self._leftpad_geom = self.geom_id("leftpad_geom")
-        self._rightpad_geom = self.geom_id("rightpad_geom")
 
     def objects(self) -> torch.Tensor:
         stick, insertion = self.body_pos(self._stick), self.site_pos(self._insertion)
