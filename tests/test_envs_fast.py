@@ -16,6 +16,8 @@ metaworld = pytest.importorskip("metaworld")
 from envs import EnvConfig, make_env  # noqa: E402
 from envs.fast_metaworld import KERNELS, FastMetaWorldVectorEnv, fast_task_names  # noqa: E402
 from envs.metaworld_env import MetaWorldVectorEnv  # noqa: E402
+from envs.metaworld_tasks import KERNELS as TASK_KERNELS  # noqa: E402
+from envs.metaworld_tasks.objects import ModelId  # noqa: E402
 from mtrl.bench.parity.fast import trace_parity  # noqa: E402
 
 MT10 = list(metaworld.env_dict.MT10_V3)
@@ -49,6 +51,28 @@ def test_mt50_kernels_match_the_reference(policy):
 
 def test_every_mt10_task_has_a_kernel():
     assert FAST_MT10 == MT10, f"MT10 tasks without a fast kernel: {sorted(set(MT10) - set(FAST_MT10))}"
+
+
+def test_model_ids_resolve_on_first_use_and_name_their_kind():
+    env = MetaWorldVectorEnv("custom", ["dial-turn-v3"], envs_per_task=1, seed=0)
+    try:
+        raw = env.vector_env.envs[0].unwrapped
+        kernel = KERNELS["dial-turn-v3"](raw)
+        assert "_knob_qpos" not in vars(kernel)
+        assert kernel._dial == raw.model.body("dial").id
+        assert kernel._knob_qpos == raw.model.jnt_qposadr[raw.model.joint("knob_Joint_1").id]
+        assert vars(kernel)["_knob_qpos"] == kernel._knob_qpos  # stored: later reads skip the descriptor
+    finally:
+        env.close()
+    with pytest.raises(ValueError, match="ModelId kind 'joint'.*valid: body, site, geom, qpos"):
+        ModelId("joint", "knob_Joint_1")
+
+
+def test_family_members_are_named_after_their_task():
+    kernels = TASK_KERNELS["window-close-v3"]
+    assert (kernels.fast.__name__, kernels.warp.__name__) == ("WindowCloseKernel", "WindowCloseWarpKernel")
+    assert kernels.fast.task == kernels.warp.task == "window-close-v3"
+    assert kernels.fast.object_spec is kernels.warp.object_spec is kernels.fast.variant.objects
 
 
 def test_masked_resets_truncation_and_copies_match_the_reference():

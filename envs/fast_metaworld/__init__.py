@@ -9,8 +9,8 @@ resets and RNG checkpoints: everything but ``step`` is the reference code) whose
    ``mj_rnePostConstraint`` fills quantities nothing reads, and is skipped);
 2. the observation (hand, gripper opening, objects, the previous frame, the goal) is assembled for all sub-envs
    into one array and clipped to each env's observation space in one numpy call;
-3. each task's :class:`~envs.fast_metaworld.kernel.TaskKernel` computes the v2 reward and the success flag in
-   scalar Python (``envs/fast_metaworld/tasks/``).
+3. each task's :class:`~envs.metaworld_tasks.fast_kernel.TaskKernel` computes the v2 reward and the success flag in
+   scalar Python (``envs/metaworld_tasks/``).
 
 Metaworld's ``_set_pos_site`` calls after the physics are skipped: they write ``data.site_xpos``, which the next
 ``mj_forward`` overwrites, so they have no effect on a step that does not hit a simulator exception (metaworld v3
@@ -36,9 +36,9 @@ import torch
 from torch import Tensor
 
 from envs.base import StepResult
-from envs.fast_metaworld.kernel import TaskKernel
-from envs.fast_metaworld.tasks import KERNELS
 from envs.metaworld_env import MetaWorldVectorEnv
+from envs.metaworld_tasks import KERNELS as TASK_KERNELS
+from envs.metaworld_tasks.fast_kernel import TaskKernel
 
 __all__ = ["KERNELS", "FastMetaWorldVectorEnv", "TaskKernel", "fast_task_names"]
 
@@ -46,6 +46,9 @@ _MOCAP_QUAT = np.array([1.0, 0.0, 1.0, 0.0])
 _NO_GOAL = [0.0, 0.0, 0.0]
 OBS_DIM = 39
 CURRENT_DIM = 18  # hand (3), gripper opening (1), objects (14, zero padded)
+
+KERNELS: dict[str, type[TaskKernel]] = {task: kernels.fast for task, kernels in TASK_KERNELS.items()}
+"""v3 task name -> its fast kernel (see :mod:`envs.metaworld_tasks`)."""
 
 
 def fast_task_names() -> list[str]:

@@ -3,7 +3,7 @@ everything on the simulator's device.
 
 Built from a reset-state export of the reference environment (:mod:`envs.warp_metaworld.reference`): one
 :class:`~envs.warp_metaworld.sim.WarpTaskSim` per task (``E`` worlds of its model) and one Warp task kernel per task
-(``envs/warp_metaworld/tasks/``). Goals are drawn exactly as the reference backend draws them (the same per-sub-env
+(``envs/metaworld_tasks/``). Goals are drawn exactly as the reference backend draws them (the same per-sub-env
 generators for the same seed), so the same seed gives the same goal sequence. A reset restores the exported state
 and returns the reference's own reset observation (metaworld assembles it before some resets' last writes reach the
 kinematics). A step returns device tensors with no host copy: the observation is assembled and clipped in torch,

@@ -3,7 +3,7 @@
 The Warp kernels are checked in two independent halves. Physics (MuJoCo Warp against metaworld's MuJoCo) is the
 parity suite's job (``scripts/parity_warp.py``). This module checks the other half, the task logic, with no Warp
 at all: :class:`HostSim` presents the ``MjData`` of ``W`` real metaworld envs of one task as the ``(W, ...)`` torch
-tensors a :class:`~envs.warp_metaworld.kernel.WarpTaskKernel` reads, in float64, so each Warp kernel can be run on
+tensors a :class:`~envs.metaworld_tasks.warp_kernel.WarpTaskKernel` reads, in float64, so each Warp kernel can be run on
 exactly the states the scalar kernel (parity-tested against metaworld) sees, and the outputs compared:
 :func:`kernel_equivalence` steps a :class:`~envs.fast_metaworld.FastMetaWorldVectorEnv` with random or scripted
 actions and compares, per step, objects, rewards and success flags.
@@ -64,7 +64,7 @@ class HostSim:
 
 def attributes_of(envs: Sequence[Any]) -> dict[str, torch.Tensor]:
     """``{name: (W, ...)}`` float64: the episode attributes of each env as the reference export records them (the
-    kernels' :meth:`~envs.warp_metaworld.kernel.WarpTaskKernel.on_reset` takes them per goal; here goal ``i`` is
+    kernels' :meth:`~envs.metaworld_tasks.warp_kernel.WarpTaskKernel.on_reset` takes them per goal; here goal ``i`` is
     world ``i``)."""
     from envs.warp_metaworld.reference import _episode_attributes
 
