@@ -310,7 +310,10 @@ class Trainer:
         t_last, step_last, updates_last = time.perf_counter(), self.step, self.agent.num_updates
         result: EvalResult | None = None
         status = "failed"
-        self.record.update("running", self.step, self.wall_clock())
+        # resuming a finished run runs nothing and writes nothing, run.json included
+        finished = self.progress.iteration >= total_iterations
+        if not finished:
+            self.record.update("running", self.step, self.wall_clock())
         try:
             while self.progress.iteration < total_iterations:
                 self._run_episode(episode_len)
@@ -340,7 +343,8 @@ class Trainer:
             status = "interrupted"
             raise
         finally:
-            self.record.update(status, self.step, self.wall_clock())
+            if not finished:
+                self.record.update(status, self.step, self.wall_clock())
             if bar is not None:
                 bar.close()
             self.logger.close()
