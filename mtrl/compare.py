@@ -271,22 +271,10 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
             run_info = json.loads(run_json.read_text())
         except json.JSONDecodeError as err:
             raise RunDirError(f"{run_json} is not valid JSON: {err}") from err
-        precision = _agent_precision(run_info.get("precision"), cfg.agent.name)
+        precision = str(run_info.get("precision", "-"))
         wall_clock = run_info.get("wall_clock_s")
     return RunRecord(run_dir, method, cfg.env.benchmark, cfg.seed, evaluation["per_task"],
                      int(evaluation.get("step") or 0), curve, precision, wall_clock)
-
-
-def _agent_precision(recorded: Any, agent: str) -> str:
-    """The precision of the run's agent from run.json's ``precision`` (dotted config key -> value, or one
-    string): ``agent.sac.precision`` for the SAC agents, ``agent.ppo.precision`` for the PPO ones."""
-    if isinstance(recorded, str):
-        return recorded
-    if not isinstance(recorded, dict) or not recorded:
-        return "-"
-    side = "ppo" if "ppo" in agent else "sac"
-    own = [str(v) for k, v in recorded.items() if k.startswith(f"agent.{side}.")]
-    return ",".join(sorted(set(own or map(str, recorded.values()))))
 
 
 def expand_run_dirs(paths: list[Path]) -> list[Path]:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 pytest.importorskip("rliable")
 pytest.importorskip("matplotlib")
@@ -44,7 +43,8 @@ def write_result(folder: Path, config: str, seed: int, final: list[float], wall_
     evals = [_eval([r * step / STEPS[-1] for r in final], step, wall_clock_s * step / STEPS[-1]) for step in STEPS]
     (folder / "evals.jsonl").write_text("".join(json.dumps(e.to_json()) + "\n" for e in evals))
     (folder / "eval.json").write_text(json.dumps(evals[-1].to_json(), indent=2) + "\n")
-    record = RunRecord(folder, OmegaConf.to_container(OmegaConf.structured(cfg)), torch.device("cpu"), 10)
+    precision = cfg.agent.ppo.precision if cfg.agent.name == "mtppo" else cfg.agent.sac.precision
+    record = RunRecord(folder, precision, torch.device("cpu"), 10)
     record.update("finished", STEPS[-1], wall_clock_s)
 
 
