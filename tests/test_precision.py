@@ -239,3 +239,11 @@ def test_mtsac_learns_the_synthetic_benchmark_in_bf16(tmp_path):
                       [f"run_dir={tmp_path / 'run'}", "train.progress=false", "agent.sac.precision=bf16"])
     _, result = train(cfg)
     assert result.mean_success >= 0.9, result.per_task
+
+
+def test_the_command_line_offers_exactly_the_precisions():
+    """mtrl.cli writes the choices out (parsing must not import torch); they must stay mtrl.precision's."""
+    from mtrl import cli
+    from mtrl.precision import PRECISIONS
+
+    assert cli.PRECISIONS == PRECISIONS

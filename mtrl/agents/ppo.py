@@ -248,10 +248,9 @@ class MTPPO:
         """For collection: ``(action (T, E, A) unclipped, log_prob (T, E), value (T, E))`` of normalised obs."""
         with self.precision.forward():  # as in the update, so the first epoch's ratios are 1
             mean, log_std = self.actor_fn(norm_obs)
-            value = self._unnormalized(self.critic_fn(norm_obs))
         log_std = log_std[:, None].expand_as(mean)
         action = mean + torch.randn_like(mean) * log_std.exp()
-        return action, gaussian_log_prob(action, mean, log_std), value
+        return action, gaussian_log_prob(action, mean, log_std), self.value(norm_obs)
 
     @torch.no_grad()
     def value(self, norm_obs: Tensor) -> Tensor:
