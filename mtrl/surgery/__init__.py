@@ -100,14 +100,16 @@ from mtrl.surgery.base import Aggregator, Combined, LossWeighting, Surgery
 TORCHJD_PREFIX = "torchjd:"
 
 
-def _load(module: str, cls: str) -> type[Surgery]:
+def _load(module: str, cls: str, name: str | None = None) -> type[Surgery]:
+    """The method class ``cls`` of ``mtrl.surgery.<module>``; its ``name`` must be ``name`` (default: ``module``)."""
     method = getattr(importlib.import_module(f"mtrl.surgery.{module}"), cls)
-    if method.name != module:
-        raise RuntimeError(f"mtrl.surgery.{module}.{cls}.name is {method.name!r}, expected {module!r}")
+    if method.name != (name or module):
+        raise RuntimeError(f"mtrl.surgery.{module}.{cls}.name is {method.name!r}, expected {name or module!r}")
     return method
 
 
-#: registry: method name -> class (the module of the same name defines it)
+#: registry: method name -> class (the module of the same name defines it; ConFIG's ``config`` is in
+#: ``conflict_free.py``, a name that reads as the method rather than as a configuration)
 SURGERY_METHODS: dict[str, type[Surgery]] = {
     "mean": _load("mean", "Mean"),
     "sum": _load("sum", "Sum"),
@@ -121,7 +123,7 @@ SURGERY_METHODS: dict[str, type[Surgery]] = {
     "upgrad": _load("upgrad", "UPGrad"),
     "graddrop": _load("graddrop", "GradDrop"),
     "gradvac": _load("gradvac", "GradVac"),
-    "config": _load("config", "ConFIG"),
+    "config": _load("conflict_free", "ConFIG", "config"),
     "uw": _load("uw", "UncertaintyWeighting"),
     "dwa": _load("dwa", "DynamicWeightAverage"),
     "rlw": _load("rlw", "RandomLossWeighting"),
