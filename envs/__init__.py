@@ -7,17 +7,33 @@
 * :class:`MultiTaskVectorEnv`, :class:`StepResult` and :class:`EnvInfo` are the contract every backend fulfils
   (``envs/base.py``).
 
-Importing this package does not import metaworld (MuJoCo); building a Meta-World env does.
+Importing this package imports neither metaworld (MuJoCo) nor torch (``import mtrl.config`` reads
+:class:`EnvConfig` without them): the contract types load on first use, building an env loads its backend.
 """
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING, Any
 
-from envs.base import EnvInfo, MultiTaskVectorEnv, StepResult
 from envs.config import EnvConfig
 
+if TYPE_CHECKING:
+    import torch
+
+    from envs.base import EnvInfo, MultiTaskVectorEnv, StepResult
+
 __all__ = ["EnvConfig", "EnvInfo", "MultiTaskVectorEnv", "StepResult", "list_tasks", "make_env"]
+_CONTRACT = ("EnvInfo", "MultiTaskVectorEnv", "StepResult")  # defined in envs/base.py (torch)
+
+
+def __getattr__(name: str) -> Any:
+    """``envs.EnvInfo``, ``envs.MultiTaskVectorEnv``, ``envs.StepResult``: imported from :mod:`envs.base` on first
+    use (PEP 562)."""
+    if name in _CONTRACT:
+        import envs.base
+
+        return getattr(envs.base, name)
+    raise AttributeError(f"module 'envs' has no attribute {name!r}")
 
 
 def make_env(cfg: EnvConfig, *, seed: int, device: torch.device | str = "cpu",

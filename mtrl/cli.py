@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 from mtrl.errors import MtrlError, RunDirError
-
-#: mtrl.precision.PRECISIONS, written here so that parsing the command line does not import torch (a test checks)
-PRECISIONS = ("fp32", "bf16", "tf32")
+from mtrl.names import PRECISIONS  # torch-free: parsing the command line does not import torch (a test checks)
 
 
 def _trust_checkpoints(args: argparse.Namespace) -> None:

@@ -23,11 +23,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from envs.config import EnvConfig
 from envs.fields import FieldError, check_tree, param, resume_changes
-from mtrl.agents.ppo import PPOConfig
-from mtrl.agents.sac import SACConfig
+from mtrl.agents.ppo_config import PPOConfig
+from mtrl.agents.sac_config import SACConfig
 from mtrl.errors import ConfigError
-
-AGENTS = ("mtsac", "mtppo", "sb3_sac_per_task", "sb3_ppo_per_task")
+from mtrl.names import AGENT_EXTRAS, AGENT_NAMES
 
 
 @dataclass
@@ -88,13 +87,15 @@ class AgentConfig:
     """The learning algorithm."""
 
     name: str = param("mtsac", "mtsac | mtppo | sb3_sac_per_task | sb3_ppo_per_task (one Stable-Baselines3 agent "
-                      "per task)", choices=AGENTS)
+                      "per task)", choices=AGENT_NAMES)
     sac: SACConfig = param(factory=SACConfig, help="SAC hyper-parameters (agent.name=mtsac, sb3_sac_per_task)")
     ppo: PPOConfig = param(factory=PPOConfig, help="PPO hyper-parameters (agent.name=mtppo, sb3_ppo_per_task)")
 
     def check(self) -> None:
-        if self.name.startswith("sb3_") and importlib.util.find_spec("stable_baselines3") is None:
-            raise FieldError("name", f"agent.name={self.name} needs stable-baselines3: pip install 'mtrl[sb3]'")
+        if self.name in AGENT_EXTRAS:
+            module, package, extra = AGENT_EXTRAS[self.name]
+            if importlib.util.find_spec(module) is None:
+                raise FieldError("name", f"agent.name={self.name} needs {package}: pip install 'mtrl[{extra}]'")
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-PRECISIONS = ("fp32", "bf16", "tf32")
+from mtrl.names import PRECISIONS
 
 
 @contextmanager

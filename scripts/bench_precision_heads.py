@@ -21,7 +21,8 @@ import argparse
 
 import torch
 
-from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.net_config import NetConfig
+from mtrl.nets.network import TaskConditionedNet
 from mtrl.precision import fp32_head
 
 

@@ -8,11 +8,13 @@ import warnings
 import pytest
 import torch
 
-from mtrl.agents.ppo import MTPPO, PPOConfig, Rollout
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.ppo import MTPPO, Rollout
+from mtrl.agents.ppo_config import PPOConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.compile import MaybeCompiled
 from mtrl.config import load_config
-from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from mtrl.agents.sac import MTSAC, Actor, SACConfig
+from mtrl.agents.sac import MTSAC, Actor
+from mtrl.agents.sac_config import SACConfig
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
-from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.net_config import NetConfig
+from mtrl.nets.network import TaskConditionedNet
 from mtrl.surgery import make_surgery
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -9,11 +9,13 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.nets.encoder import BALANCE_LOSS, EXPERT_WEIGHTS, GATE_WEIGHTS, ROUTING_ENTROPY
 from mtrl.nets.layers import PerTaskLinear
 from mtrl.nets.moore import gram_schmidt
-from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.net_config import NetConfig
+from mtrl.nets.network import TaskConditionedNet
 from mtrl.nets.task_batched import TaskBatched, split_parameters
 from mtrl.nets.topk_moe import load_balancing_loss, top_k_routing
 from mtrl.replay import TaskReplayBuffer

@@ -9,11 +9,13 @@ import torch
 from test_ppo import fake_rollout
 from test_task_gradients import filled_buffer  # T=3 tasks, D=7, A=2 as here
 
-from mtrl.agents.ppo import MTPPO, PPOConfig
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.ppo import MTPPO
+from mtrl.agents.ppo_config import PPOConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
-from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 from mtrl.nets.popart import PopArt
 from mtrl.surgery import make_surgery
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from mtrl.agents.ppo import MTPPO, PPOConfig, Rollout, RunningMeanStd, compute_gae, normalize_per_task
-from mtrl.nets.network import NetConfig
+from mtrl.agents.ppo import MTPPO, Rollout, RunningMeanStd, compute_gae, normalize_per_task
+from mtrl.agents.ppo_config import PPOConfig
+from mtrl.nets.net_config import NetConfig
 from mtrl.surgery import make_surgery
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from mtrl.agents.ppo import MTPPO, PPOConfig, Rollout
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.ppo import MTPPO, Rollout
+from mtrl.agents.ppo_config import PPOConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
-from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 from mtrl.precision import Precision, fp32_head
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery

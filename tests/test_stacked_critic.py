@@ -6,8 +6,10 @@ import pytest
 import torch
 from test_task_gradients import filled_buffer, paired_updates  # T=3 tasks, D=7, A=2 as here
 
-from mtrl.agents.sac import MTSAC, SACConfig, TwinCritic
-from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.agents.sac import MTSAC, TwinCritic
+from mtrl.agents.sac_config import SACConfig
+from mtrl.nets.net_config import NetConfig
+from mtrl.nets.network import TaskConditionedNet
 from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import TaskBatched
 from mtrl.surgery import make_surgery

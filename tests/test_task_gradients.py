@@ -5,8 +5,10 @@ import copy
 import pytest
 import torch
 
-from mtrl.agents.sac import MTSAC, SACConfig
-from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
+from mtrl.nets.net_config import NetConfig
+from mtrl.nets.network import TaskConditionedNet
 from mtrl.nets.task_batched import TaskBatched, split_parameters
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery

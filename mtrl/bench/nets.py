@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.bench import ARCHS
 from mtrl.bench.fixtures import ACTION_DIM, OBS_DIM, random_replay, update_case
 from mtrl.bench.harness import Column, emit_json, emit_table, ratios_to, time_interleaved

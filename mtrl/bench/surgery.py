@@ -17,10 +17,11 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.bench.fixtures import ACTION_DIM, OBS_DIM, random_replay, update_case
 from mtrl.bench.harness import Column, emit_json, emit_table, ratios_to, time_interleaved
-from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 from mtrl.surgery import list_methods, make_surgery
 from mtrl.task_gradients import SurgeryStep, clip_and_step
 

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 
 import torch
 
-from mtrl.agents.ppo import MTPPO, PPOConfig, Rollout
-from mtrl.agents.sac import MTSAC, SACConfig
+from mtrl.agents.ppo import MTPPO, Rollout
+from mtrl.agents.ppo_config import PPOConfig
+from mtrl.agents.sac import MTSAC
+from mtrl.agents.sac_config import SACConfig
 from mtrl.bench.fixtures import ACTION_DIM, OBS_DIM, random_replay, update_case
 from mtrl.bench.harness import Case, Column, emit_json, emit_table, time_interleaved
-from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery
 

@@ -18,8 +18,6 @@ Paper sizes: 6 encoders on MT10, 10 on MT50.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import Tensor, nn
 
@@ -27,9 +25,7 @@ from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import GATE_WEIGHTS, ROUTING_ENTROPY, Encoder, entropy
 from mtrl.nets.experts import ExpertMLPs
 from mtrl.nets.layers import MLP, activation
-
-if TYPE_CHECKING:
-    from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 
 
 class CARE(Encoder):

@@ -15,16 +15,12 @@ With ``layer_norm`` (:mod:`mtrl.nets.norm`) each hidden layer gets a LayerNorm: 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch import Tensor, nn
 
 from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import Encoder
 from mtrl.nets.layers import activation
-
-if TYPE_CHECKING:
-    from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 
 
 class FiLMMLP(Encoder):

@@ -19,10 +19,6 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
-#: weight-initialisation schemes of the hidden layers (:attr:`~mtrl.nets.network.NetConfig.init`)
-INITS = ("torch_default", "he_uniform")
-
-
 @torch.no_grad()
 def he_uniform_(weight: Tensor, bias: Tensor | None, fan_in: int) -> None:
     """He-uniform weights, ``U(±sqrt(6 / fan_in))`` (He et al. 2015, the ReLU gain; JAX's ``he_uniform``), and zero

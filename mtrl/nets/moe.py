@@ -14,16 +14,12 @@ choice in multi-task RL where tasks differ in what they need, not samples (input
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch import Tensor, nn
 
 from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import GATE_WEIGHTS, ROUTING_ENTROPY, Encoder, entropy
 from mtrl.nets.experts import ExpertMLPs
-
-if TYPE_CHECKING:
-    from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 
 
 class TaskGatedMoE(Encoder):

@@ -16,17 +16,14 @@ Paper sizes: 4 experts on MT10, 6 on MT50.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
 from mtrl.nets.encoder import EXPERT_WEIGHTS, Encoder
 from mtrl.nets.experts import ExpertMLPs
+from mtrl.nets.net_config import NetConfig
 from mtrl.nets.task_batched import TaskSpecific
-
-if TYPE_CHECKING:
-    from mtrl.nets.network import NetConfig
 
 
 def gram_schmidt(vectors: Tensor, eps: float = 1e-6) -> Tensor:

@@ -1,6 +1,6 @@
 """LayerNorm in the MLP trunk (Ba, Kiros, Hinton 2016, "Layer Normalization").
 
-``layer_norm`` of :class:`~mtrl.nets.network.NetConfig` places one LayerNorm per hidden layer:
+``layer_norm`` of :class:`~mtrl.nets.net_config.NetConfig` places one LayerNorm per hidden layer:
 
 * ``pre``: ``Linear -> LayerNorm -> activation`` (normalise the pre-activation; TOPPO's critic, Li et al. 2026);
 * ``post``: ``Linear -> activation -> LayerNorm``;
@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-LAYER_NORMS = ("none", "pre", "post")
+from mtrl.nets.net_config import LAYER_NORMS
 
 
 def hidden_layer(in_dim: int, width: int, act: nn.Module, layer_norm: str) -> list[nn.Module]:

@@ -21,8 +21,6 @@ Paper sizes: MT10 ``L = 2, m = 2, d = 256``; MT50 ``L = 4, m = 4, d = 128``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import Tensor, nn
 
@@ -30,9 +28,7 @@ from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import GATE_WEIGHTS, ROUTING_ENTROPY, Encoder, entropy
 from mtrl.nets.experts import StackedLinear
 from mtrl.nets.layers import activation
-
-if TYPE_CHECKING:
-    from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 
 ROUTING_INIT = 3e-3  # routing output layers start near zero: near-uniform routing at initialisation
 

@@ -26,7 +26,8 @@ import torch
 from torch import Tensor, nn
 
 from mtrl.nets.layers import MLP, PerTaskLinear
-from mtrl.nets.network import NetConfig, TaskConditionedNet
+from mtrl.nets.net_config import NetConfig
+from mtrl.nets.network import TaskConditionedNet
 from mtrl.nets.norm import StackedLayerNorm
 from mtrl.nets.task_batched import TaskSpecific
 from mtrl.precision import fp32_head

@@ -24,17 +24,13 @@ these sizes, and capacity-based dispatch drops tokens.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import Tensor, nn
 
 from mtrl.nets.embedding import TaskEmbedding
 from mtrl.nets.encoder import BALANCE_LOSS, GATE_WEIGHTS, ROUTING_ENTROPY, Encoder, entropy
 from mtrl.nets.experts import ExpertMLPs
-
-if TYPE_CHECKING:
-    from mtrl.nets.network import NetConfig
+from mtrl.nets.net_config import NetConfig
 
 
 def top_k_routing(probs: Tensor, k: int) -> tuple[Tensor, Tensor]:
