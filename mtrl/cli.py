@@ -12,9 +12,9 @@ from mtrl.names import PRECISIONS  # torch-free: parsing the command line does n
 
 
 def _trust_checkpoints(args: argparse.Namespace) -> None:
-    """``--trust-checkpoint``: let checkpoints that need a full unpickle load (see mtrl.checkpoint)."""
+    """``--trust-checkpoint``: let checkpoints that need a full unpickle load (see mtrl.runs.checkpoint)."""
     if args.trust_checkpoint:
-        from mtrl.checkpoint import TRUST_ENV_VAR
+        from mtrl.runs.checkpoint import TRUST_ENV_VAR
 
         os.environ[TRUST_ENV_VAR] = "1"
 

@@ -106,7 +106,7 @@ def read_status(run_dir: Path) -> dict[str, Any]:
 
 
 def _write_status(run_dir: Path, status: dict[str, Any]) -> None:
-    from mtrl.checkpoint import atomic_write_text
+    from mtrl.runs.checkpoint import atomic_write_text
 
     atomic_write_text(json.dumps(status) + "\n", run_dir / STATUS_FILE)
 
@@ -115,7 +115,7 @@ def exit_when_process_ends(pid: int, interval_s: float = 2.0) -> threading.Threa
     """End this process (``os._exit``, like ``kill -9``: run directories stay resumable) soon after process
     ``pid`` ends. A sweep's Ray workers run this on the driver, so no run goes on training (and writing
     checkpoints) after the sweep was killed; the run-dir lock dies with the worker."""
-    from mtrl.run_lock import process_alive
+    from mtrl.runs.lock import process_alive
 
     def watch() -> None:
         while process_alive(pid):
@@ -139,9 +139,10 @@ def run_cell(base: str, overrides: list[str], run_dir: str, threads: int,
     if driver is not None and driver[0] == socket.gethostname():
         exit_when_process_ends(driver[1])
 
-    from mtrl.checkpoint import list_checkpoints
     from mtrl.config import load_config
-    from mtrl.train import CHECKPOINT_DIR, train
+    from mtrl.runs.checkpoint import list_checkpoints
+    from mtrl.runs.layout import CHECKPOINT_DIR
+    from mtrl.train import train
 
     torch.set_num_threads(max(1, threads))
     path = Path(run_dir)

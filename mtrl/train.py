@@ -4,18 +4,18 @@ Meta-World episodes are truncation-only and fixed-length (500 steps), so every s
 boundary at the same vector step. Logging, evaluation and checkpoints happen at those boundaries, before the
 envs are reset: a checkpoint then holds everything needed to replay the rest of the run exactly (networks,
 optimizers, temperatures, surgery state, replay buffer, every RNG, the envs' RNG states).
+
+The agent and its loop come from the registry (:mod:`mtrl.agents.registry`), the run directory's files and their
+writers from :mod:`mtrl.runs`. Agents with a runner of their own (the SB3 arm) get the run directory from
+:func:`train` and do the rest themselves.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import random
 import sys
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,15 @@ from omegaconf import OmegaConf
 
 from envs import make_env
 from envs.base import MultiTaskVectorEnv
-from mtrl.agents.sac import MTSAC
-from mtrl.checkpoint import (
-    atomic_write_text,
+from mtrl.agents.base import Agent
+from mtrl.agents.registry import agent_spec, build_agent, build_loop
+from mtrl.config import RunConfig, check_resume_config, from_yaml_text, to_yaml
+from mtrl.errors import CheckpointError, ConfigError, MtrlError, NonFiniteLossError, RunDirError
+from mtrl.evaluate import EvalResult, evaluate, format_table
+from mtrl.loops import Loop
+from mtrl.loops.off_policy import DIAGNOSTIC_KEYS
+from mtrl.runs.cadence import Cadence, whole_episodes
+from mtrl.runs.checkpoint import (
     check_same_run,
     list_checkpoints,
     load_checkpoint,
@@ -36,105 +42,16 @@ from mtrl.checkpoint import (
     set_rng_state,
     stale_temp_files,
 )
-from mtrl.config import RunConfig, check_resume_config, from_yaml_text, to_yaml, validate
-from mtrl.errors import CheckpointError, ConfigError, MtrlError, NonFiniteLossError, RunDirError
-from mtrl.evaluate import EvalResult, evaluate, format_table
-from mtrl.logger import MetricAccumulator, RunLogger, WandbWriter, cut_jsonl, flatten_metrics
-from mtrl.loops import Loop
-from mtrl.loops.off_policy import DIAGNOSTIC_KEYS, OffPolicyLoop
-from mtrl.run_lock import LOCK_FILES, run_dir_lock
-from mtrl.run_record import RunRecord
-from mtrl.surgery import make_surgery
+from mtrl.runs.device import resolve_device, seed_everything
+from mtrl.runs.directory import new_run_dir, prepare_new_run_dir, read_run_config, refuse_existing_run
+from mtrl.runs.evaluations import record_training_evaluation, recorded_evaluation
+from mtrl.runs.layout import CHECKPOINT_DIR, EVALS_FILE, SKIPPED_SUFFIX
+from mtrl.runs.lock import run_dir_lock
+from mtrl.runs.logger import MetricAccumulator, RunLogger, WandbWriter, cut_jsonl, flatten_metrics
+from mtrl.runs.record import RunRecord, write_env_record
 
-CONFIG_FILE = "config.yaml"
-ENV_FILE = "env.json"
-EVAL_FILE = "eval.json"
-EVALS_FILE = "evals.jsonl"  # every evaluation of the training run, one JSON row each
-CHECKPOINT_DIR = "checkpoints"
-SKIPPED_SUFFIX = ".skipped"  # a checkpoint resume could not use, renamed out of the ckpt_*.pt namespace
 CHECKPOINT_KEYS = ("step", "config", "agent", "loop", "rng", "env", "progress", "train_metrics", "episode_metrics",
                    "recent_success")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RunDirError(f"device {name!r} requested but CUDA is not available")
-    return device
-
-
-def seed_everything(seed: int, deterministic: bool) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(deterministic, warn_only=True)
-
-
-def build_agent(cfg: RunConfig, obs_dim: int, action_dim: int, num_tasks: int, device: torch.device) -> Any:
-    """The agent named by ``cfg.agent.name`` with its surgery methods, as the config says."""
-    def method(side: str):  # noqa: ANN202
-        name, options = cfg.surgery.method(side)
-        return make_surgery(name, num_tasks, **options)
-
-    if cfg.agent.name == "mtppo":
-        from mtrl.agents.ppo import MTPPO
-
-        return MTPPO(obs_dim, action_dim, num_tasks, cfg.agent.ppo, actor_surgery=method("actor"),
-                     critic_surgery=method("critic"), device=device)
-    return MTSAC(
-        obs_dim, action_dim, num_tasks, cfg.agent.sac,
-        actor_surgery=method("actor"), critic_surgery=method("critic"), device=device,
-    )
-
-
-def build_loop(cfg: RunConfig, info: Any, agent: Any, device: torch.device) -> Loop:
-    """The training loop of the configured agent (off-policy for SAC, on-policy for PPO)."""
-    if cfg.agent.name == "mtppo":
-        from mtrl.loops.on_policy import OnPolicyLoop
-
-        return OnPolicyLoop(cfg, info, agent, device)
-    return OffPolicyLoop(cfg, info, agent, device)
-
-
-def default_run_dir(cfg: RunConfig) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{cfg.name}-seed{cfg.seed}-{stamp}"
-
-
-def new_run_dir(cfg: RunConfig) -> Path:
-    """Where a new run of ``cfg`` goes: ``cfg.run_dir``, or a fresh name under ``runs/``."""
-    return Path(cfg.run_dir) if cfg.run_dir else default_run_dir(cfg)
-
-
-def refuse_existing_run(run_dir: Path) -> None:
-    """Raise :class:`RunDirError` unless ``run_dir`` is absent or empty (the run-dir lock's files do not count)."""
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunDirError(f"run_dir {run_dir} is a file, not a directory; choose another run_dir")
-    if run_dir.exists() and any(p.name not in LOCK_FILES for p in run_dir.iterdir()):
-        hint = f" (to continue it: mtrl train --resume {run_dir})" if (run_dir / CONFIG_FILE).exists() else ""
-        raise RunDirError(f"run directory {run_dir} is not empty; choose another run_dir{hint}")
-
-
-def prepare_new_run_dir(cfg: RunConfig, run_dir: Path | None = None) -> Path:
-    """Create the run directory (default :func:`new_run_dir`); refuse one that already holds anything (never
-    overwrite a run; the run-dir lock's own files do not count)."""
-    run_dir = run_dir or new_run_dir(cfg)
-    refuse_existing_run(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg.run_dir = str(run_dir)
-    atomic_write_text(to_yaml(cfg), run_dir / CONFIG_FILE)
-    return run_dir
-
-
-def read_run_config(run_dir: Path) -> RunConfig:
-    path = run_dir / CONFIG_FILE
-    if not path.is_file():
-        raise RunDirError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
-    cfg = from_yaml_text(path.read_text(), source=str(path))
-    validate(cfg)  # an edited config.yaml passes the same checks as a new run's config
-    return cfg
 
 
 @dataclass
@@ -169,8 +86,8 @@ class Trainer:
         self.info = info
         self.task_names = info.task_names
         self.E = info.envs_per_task
-        self.agent = build_agent(cfg, info.obs_dim, info.action_dim, info.num_tasks, self.device)
-        self.loop = build_loop(cfg, info, self.agent, self.device)
+        self.agent: Agent = build_agent(cfg, info.obs_dim, info.action_dim, info.num_tasks, self.device)
+        self.loop: Loop = build_loop(cfg, info, self.agent, self.device)
         self.progress = Progress()
         self.train_metrics = MetricAccumulator()
         self.episode_metrics = MetricAccumulator()
@@ -182,13 +99,13 @@ class Trainer:
             # rows written after the checkpoint are replayed by the resumed run: drop them (no duplicates)
             cut_jsonl(run_dir / EVALS_FILE, resume_step)
         if not resume or resume_step == 0:
-            atomic_write_text(json.dumps(self._env_record(), indent=2) + "\n", run_dir / ENV_FILE)
+            write_env_record(run_dir, info)
         resolved = OmegaConf.to_container(OmegaConf.structured(cfg))
         wandb_cfg = cfg.logger.wandb
         wandb = None if wandb_cfg.project is None else WandbWriter(
             run_dir, wandb_cfg.project, wandb_cfg.mode, wandb_cfg.entity, resolved, run_dir.name)
         self.logger = RunLogger(run_dir, resume_step=resume_step, wandb=wandb)
-        precision = cfg.agent.ppo.precision if cfg.agent.name == "mtppo" else cfg.agent.sac.precision
+        precision = agent_spec(cfg.agent.name).precision(cfg)
         self.record = RunRecord(run_dir, precision, self.device, info.num_tasks, resume=resume)
         self._clock = (time.perf_counter(), self.progress.wall_clock_s)  # (this sitting's start, earlier sittings)
 
@@ -201,14 +118,6 @@ class Trainer:
     def step(self) -> int:
         """Environment steps per task so far."""
         return self.progress.iteration * self.E
-
-    def _env_record(self) -> dict[str, Any]:
-        i = self.info
-        return {
-            "benchmark": i.benchmark, "task_names": i.task_names, "envs_per_task": i.envs_per_task,
-            "obs_dim": i.obs_dim, "action_dim": i.action_dim, "max_episode_steps": i.max_episode_steps,
-            "num_goals": i.num_goals, "backend": i.backend, **i.extra,
-        }
 
     @property
     def eval_env(self) -> MultiTaskVectorEnv:
@@ -299,8 +208,9 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def run(self) -> EvalResult:
         cfg, train = self.cfg, self.cfg.train
+        cadence = Cadence.of(train)
         episode_len = self.info.max_episode_steps
-        total_iterations = math.ceil(train.total_steps_per_task / self.E / episode_len) * episode_len
+        total_iterations = whole_episodes(train.total_steps_per_task, self.E * episode_len) // self.E
         bar = None
         if train.progress:
             from tqdm import tqdm
@@ -320,7 +230,7 @@ class Trainer:
                 done = self.progress.iteration >= total_iterations
                 if bar is not None:
                     bar.update(self.step - bar.n)
-                if self.step - self.progress.last_log >= train.log_every or done:
+                if cadence.log_due(self.step, self.progress.last_log, done):
                     now = time.perf_counter()
                     rates = {
                         "charts/env_steps_per_s": (self.step - step_last) * self.info.num_tasks / (now - t_last),
@@ -332,12 +242,12 @@ class Trainer:
                     if bar is not None:
                         recent = np.mean(self.recent_success) if self.recent_success else 0.0
                         bar.set_postfix(success=f"{recent:.2f}", sps=f"{rates['charts/env_steps_per_s']:.0f}")
-                if done or (train.eval_every and self.step - self.progress.last_eval >= train.eval_every):
+                if cadence.eval_due(self.step, self.progress.last_eval, done):
                     result = self._evaluate()
-                if done or self.step - self.progress.last_checkpoint >= train.checkpoint_every:
+                if cadence.checkpoint_due(self.step, self.progress.last_checkpoint, done):
                     self._checkpoint()
             if result is None:  # resumed a run that had already finished: report it, write nothing
-                result = self._recorded_evaluation() or self._evaluate(record=False)
+                result = recorded_evaluation(self.run_dir, self.step) or self._evaluate(record=False)
             status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -386,14 +296,6 @@ class Trainer:
         self.logger.log(self.step, scalars)
         self.progress.last_log = self.step
 
-    def _recorded_evaluation(self) -> EvalResult | None:
-        """The run's last evaluation in ``evals.jsonl`` if it is at the current step."""
-        path = self.run_dir / EVALS_FILE
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
-        if rows and rows[-1].get("step") == self.step:
-            return EvalResult(**rows[-1])
-        return None
-
     def _evaluate(self, record: bool = True) -> EvalResult:
         result = evaluate(lambda o: self.agent.act(o, deterministic=True), self.eval_env,
                           self.cfg.train.eval_episodes)
@@ -401,13 +303,7 @@ class Trainer:
         result.wall_clock_s = round(self.wall_clock(), 1)
         if not record:
             return result
-        scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
-        scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
-        scalars.update({f"eval/worst_k/{k}": v for k, v in result.worst_k.items()})
-        self.logger.log(self.step, scalars)
-        atomic_write_text(json.dumps(result.to_json(), indent=2) + "\n", self.run_dir / EVAL_FILE)
-        with (self.run_dir / EVALS_FILE).open("a") as f:
-            f.write(json.dumps(result.to_json()) + "\n")
+        record_training_evaluation(result, self.run_dir, self.logger)
         self.progress.last_eval = self.step
         return result
 
@@ -450,10 +346,9 @@ def train(cfg: RunConfig, resume_dir: Path | None = None) -> tuple[Path, EvalRes
             cfg = read_run_config(resume_dir)
         else:
             prepare_new_run_dir(cfg, run_dir)
-        if cfg.agent.name.startswith("sb3_"):  # the single-task baseline arm (one SB3 agent per task)
-            from mtrl.agents.sb3_baseline import train_sb3_baseline
-
-            result = train_sb3_baseline(cfg, run_dir, resume=resume_dir is not None)
+        spec = agent_spec(cfg.agent.name)
+        if spec.train is not None:  # an arm with a runner of its own (the SB3 baseline: one agent per task)
+            result = spec.train(cfg, run_dir, resume_dir is not None)
         else:
             result = Trainer(cfg, run_dir, resume=resume_dir is not None).run()
     print(format_table(result))

@@ -75,8 +75,8 @@ def step_sync(dry: bool) -> dict[str, Any]:
     """An MTSAC update and an off-policy training iteration under the sync debug mode (see the module docstring)."""
     import torch
 
+    from mtrl.agents.registry import build_agent, build_loop
     from mtrl.config import load_config
-    from mtrl.train import build_agent, build_loop
 
     device = torch.device("cpu" if dry else "cuda")
     hidden = "[16,16]" if dry else "[400,400,400]"
@@ -85,7 +85,7 @@ def step_sync(dry: bool) -> dict[str, Any]:
         f"agent.sac.actor.hidden_sizes={hidden}", f"agent.sac.critic.hidden_sizes={hidden}",
         "env.synthetic_num_tasks=10", "agent.sac.batch_size_per_task=128", "train.random_steps_per_task=0"])
     from envs import make_env
-    from mtrl.logger import MetricAccumulator
+    from mtrl.runs.logger import MetricAccumulator
 
     env = make_env(cfg.env, seed=0, device=device)
     info = env.info

@@ -3,8 +3,8 @@ import os
 import pytest
 import torch
 
-from mtrl.checkpoint import atomic_write_text, list_checkpoints, load_checkpoint, save_checkpoint, stale_temp_files
 from mtrl.errors import CheckpointError
+from mtrl.runs.checkpoint import atomic_write_text, list_checkpoints, load_checkpoint, save_checkpoint, stale_temp_files
 
 
 def test_keeps_last_n_and_leaves_no_temporary_files(tmp_path):

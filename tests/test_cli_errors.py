@@ -12,7 +12,7 @@ import torch
 from mtrl.cli import main
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
-from mtrl.run_lock import LOCK_FILES
+from mtrl.runs.layout import LOCK_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = ROOT / "configs" / "synthetic.yaml"

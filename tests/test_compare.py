@@ -71,7 +71,7 @@ def test_tiny_grid_on_ray_tables_match_runs(tmp_path):
 @pytest.mark.slow
 def locked(run_dir: Path) -> bool:
     from mtrl.errors import RunDirError
-    from mtrl.run_lock import run_dir_lock
+    from mtrl.runs.lock import run_dir_lock
 
     try:
         with run_dir_lock(run_dir, "test"):

@@ -20,7 +20,7 @@ from scipy.stats import trim_mean  # noqa: E402
 from mtrl.cli import main  # noqa: E402
 from mtrl.config import load_config, to_yaml  # noqa: E402
 from mtrl.evaluate import EvalResult, worst_k_success  # noqa: E402
-from mtrl.run_record import RunRecord  # noqa: E402
+from mtrl.runs.record import RunRecord  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

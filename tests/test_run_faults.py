@@ -17,11 +17,11 @@ import pytest
 import torch
 from test_train import SYNTHETIC, _rows
 
-from mtrl.checkpoint import list_checkpoints, load_checkpoint
 from mtrl.config import load_config
 from mtrl.errors import CheckpointError, RunDirError
 from mtrl.evaluate_run import evaluate_run
-from mtrl.run_lock import run_dir_lock
+from mtrl.runs.checkpoint import list_checkpoints, load_checkpoint
+from mtrl.runs.lock import run_dir_lock
 from mtrl.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ elif kind == "checkpoint":
         f.write(data[: len(data) // 2]); f.flush(); os.fsync(f.fileno()); die()
     torch.save = killing_save
 elif kind == "log":
-    from mtrl.logger import RunLogger
+    from mtrl.runs.logger import RunLogger
     log = RunLogger.log
     def killing_log(self, step, scalars):
         if hit():

@@ -11,7 +11,8 @@ import torch
 
 from mtrl import train as train_module
 from mtrl.config import load_config
-from mtrl.run_record import RUN_FILE, RunRecord
+from mtrl.runs.layout import RUN_FILE
+from mtrl.runs.record import RunRecord
 from mtrl.train import train
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "configs" / "synthetic.yaml"

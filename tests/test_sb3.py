@@ -20,12 +20,13 @@ from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
 from envs import make_env  # noqa: E402
 from envs.config import EnvConfig  # noqa: E402
 from envs.single_task import make_single_task_env  # noqa: E402
-from mtrl.checkpoint import list_checkpoints, load_checkpoint  # noqa: E402
+from mtrl.agents.registry import build_agent  # noqa: E402
 from mtrl.config import from_yaml_text, load_config  # noqa: E402
 from mtrl.errors import CheckpointError, ConfigError  # noqa: E402
 from mtrl.evaluate_run import evaluate_run  # noqa: E402
 from mtrl.interop.sb3 import SB3PolicyAdapter  # noqa: E402
-from mtrl.train import build_agent, train  # noqa: E402
+from mtrl.runs.checkpoint import list_checkpoints, load_checkpoint  # noqa: E402
+from mtrl.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = ROOT / "configs" / "synthetic.yaml"

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 import mtrl.train as train_module
+from mtrl.agents.registry import build_agent
 from mtrl.config import from_yaml_text, load_config, to_yaml
 from mtrl.errors import ConfigError
-from mtrl.train import build_agent, train
+from mtrl.train import train
 
 SYNTHETIC = Path(__file__).resolve().parents[1] / "configs" / "synthetic.yaml"
 

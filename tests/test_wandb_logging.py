@@ -141,7 +141,7 @@ def test_wandb_needs_the_extra_and_a_project_name(monkeypatch):
 def test_a_wandb_start_failure_is_one_clear_error(tmp_path, offline, monkeypatch):
     import wandb
 
-    from mtrl.logger import WandbWriter
+    from mtrl.runs.logger import WandbWriter
 
     def no_network(**kwargs):
         raise wandb.errors.CommError("network unreachable")

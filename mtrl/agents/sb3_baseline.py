@@ -50,16 +50,21 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 from envs import make_env
 from envs.base import EnvInfo
 from envs.single_task import make_single_task_env
-from mtrl.checkpoint import atomic_write, atomic_write_text
 from mtrl.config import RunConfig, from_yaml_text, to_yaml
 from mtrl.errors import CheckpointError, RunDirError
 from mtrl.evaluate import EvalResult, evaluate
-from mtrl.logger import RunLogger, flatten_metrics
 from mtrl.nets.layers import ACTIVATIONS
-from mtrl.train import CHECKPOINT_DIR, ENV_FILE, EVAL_FILE, resolve_device, seed_everything
+from mtrl.runs.cadence import Cadence, whole_episodes
+from mtrl.runs.checkpoint import atomic_write, atomic_write_text, check_same_run
+from mtrl.runs.device import resolve_device, seed_everything
+from mtrl.runs.directory import own_eval_path, read_run_config
+from mtrl.runs.evaluations import record_evaluation, record_training_evaluation
+from mtrl.runs.layout import CHECKPOINT_DIR, EVAL_FILE, SB3_CHECKPOINT_PREFIX
+from mtrl.runs.lock import run_dir_lock
+from mtrl.runs.logger import RunLogger, flatten_metrics
+from mtrl.runs.record import write_env_record
 
 SB3_AGENTS = {"sb3_sac_per_task": "sac", "sb3_ppo_per_task": "ppo"}  # agent.name -> SB3 algorithm
-CHECKPOINT_PREFIX = "sb3_"  # checkpoints/sb3_<step:010d>/
 META_FILE = "meta.json"
 FORMAT_VERSION = 1
 
@@ -264,7 +269,7 @@ def _tag(key: str) -> str:
 
 
 class SB3BaselineRun:
-    """One run of the baseline arm in ``run_dir`` (made by :func:`mtrl.train.prepare_new_run_dir`)."""
+    """One run of the baseline arm in ``run_dir`` (made by :func:`mtrl.runs.directory.prepare_new_run_dir`)."""
 
     def __init__(self, cfg: RunConfig, run_dir: Path) -> None:
         if cfg.agent.name not in SB3_AGENTS:
@@ -275,22 +280,18 @@ class SB3BaselineRun:
         self.eval_env = make_env(cfg.env, seed=cfg.seed, device=self.device, for_eval=True)
         self.info: EnvInfo = self.eval_env.info
         self.task_names = self.info.task_names
-        atomic_write_text(json.dumps(self._env_record(), indent=2) + "\n", run_dir / ENV_FILE)
+        # the multi-task env's record, with the training copies per task (the evaluation env has its own count)
+        write_env_record(run_dir, self.info, envs_per_task=cfg.env.envs_per_task, single_task_envs=True)
         E, L = cfg.env.envs_per_task, self.info.max_episode_steps
         self.episode_unit = E * L  # steps per task of one synchronized episode of every copy
-        self.total_steps = math.ceil(cfg.train.total_steps_per_task / self.episode_unit) * self.episode_unit
-        self.chunk = math.ceil(cfg.train.log_every / self.episode_unit) * self.episode_unit
+        self.cadence = Cadence.of(cfg.train)
+        self.total_steps = whole_episodes(cfg.train.total_steps_per_task, self.episode_unit)
+        self.chunk = self.cadence.log_interval(self.episode_unit)  # every chunk ends with a log
         self.envs = [make_task_vec_env(cfg, t) for t in range(self.info.num_tasks)]
         self.models = [build_model(cfg, t, env, L, self.device) for t, env in enumerate(self.envs)]
         self.progress = [TaskProgress(E) for _ in self.models]
         self.step = 0
         self.logger = RunLogger(run_dir)
-
-    def _env_record(self) -> dict[str, Any]:
-        i = self.info
-        return {"benchmark": i.benchmark, "task_names": i.task_names, "envs_per_task": self.cfg.env.envs_per_task,
-                "obs_dim": i.obs_dim, "action_dim": i.action_dim, "max_episode_steps": i.max_episode_steps,
-                "num_goals": i.num_goals, "backend": i.backend, "single_task_envs": True, **i.extra}
 
     def policy(self) -> SB3PerTaskPolicy:
         normalizers = [ObsNormalizer.from_vec_normalize(env) if isinstance(env, VecNormalize) else None
@@ -321,10 +322,10 @@ class SB3BaselineRun:
                 if bar is not None:
                     bar.update(steps)
                 done = self.step >= self.total_steps
-                if done or (train.eval_every and self.step - last_eval >= train.eval_every):
+                if self.cadence.eval_due(self.step, last_eval, done):
                     result = self.evaluate()
                     last_eval = self.step
-                if done or self.step - last_checkpoint >= train.checkpoint_every:
+                if self.cadence.checkpoint_due(self.step, last_checkpoint, done):
                     self.save_checkpoint()
                     last_checkpoint = self.step
         finally:
@@ -352,7 +353,7 @@ class SB3BaselineRun:
         policy = self.policy()
         result = evaluate(lambda o: policy.act(o, deterministic=True), self.eval_env, self.cfg.train.eval_episodes)
         result.step = self.step
-        write_eval(result, self.run_dir, self.logger)
+        record_training_evaluation(result, self.run_dir, self.logger)
         return result
 
     def save_checkpoint(self) -> Path:
@@ -366,18 +367,6 @@ class SB3BaselineRun:
             env.close()
 
 
-def write_eval(result: EvalResult, run_dir: Path, logger: RunLogger | None) -> None:
-    """What :class:`mtrl.train.Trainer` records of an evaluation: ``eval/*`` scalars, ``eval.json``, a row of
-    ``evals.jsonl``."""
-    if logger is not None:
-        scalars = {"eval/mean_success": result.mean_success, "eval/mean_return": result.mean_return}
-        scalars.update({f"eval/success/{k}": v for k, v in result.per_task.items()})
-        logger.log(int(result.step or 0), scalars)
-    atomic_write_text(json.dumps(result.to_json(), indent=2) + "\n", run_dir / EVAL_FILE)
-    with (run_dir / "evals.jsonl").open("a") as f:
-        f.write(json.dumps(result.to_json()) + "\n")
-
-
 # ---------------------------------------------------------------------------------------------- checkpoints
 
 
@@ -385,10 +374,11 @@ def list_sb3_checkpoints(directory: Path) -> list[Path]:
     """The complete checkpoint directories ``sb3_<step>`` in ``directory``, oldest first."""
     if not directory.is_dir():
         return []
+    prefix = SB3_CHECKPOINT_PREFIX
     found = [p for p in directory.iterdir()
-             if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX) and p.name[len(CHECKPOINT_PREFIX):].isdigit()
+             if p.is_dir() and p.name.startswith(prefix) and p.name[len(prefix):].isdigit()
              and (p / META_FILE).is_file()]
-    return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX):]))
+    return sorted(found, key=lambda p: int(p.name[len(prefix):]))
 
 
 def save_checkpoint_dir(directory: Path, step: int, cfg: RunConfig, task_names: list[str],
@@ -396,7 +386,7 @@ def save_checkpoint_dir(directory: Path, step: int, cfg: RunConfig, task_names: 
     """Write ``directory/sb3_<step>/`` (``<task>.zip`` per task, PPO's ``<task>.obs_norm.json``, ``meta.json``):
     built in a temporary directory, then renamed into place; all but the ``keep`` newest are deleted."""
     directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"{CHECKPOINT_PREFIX}{step:010d}"
+    final = directory / f"{SB3_CHECKPOINT_PREFIX}{step:010d}"
     staging = directory / f".{final.name}.{secrets.token_hex(4)}.tmp"
     staging.mkdir()  # mode 0o777 through the umask (tempfile.mkdtemp would force 0700)
     try:
@@ -454,6 +444,20 @@ def train_sb3_baseline(cfg: RunConfig, run_dir: Path, resume: bool = False) -> E
     return SB3BaselineRun(cfg, run_dir).run()
 
 
+def evaluate_sb3_target(target: Path, episodes: int = 50, output: Path | None = None, device: str = "auto",
+                        verbose: bool = True) -> EvalResult:
+    """``mtrl evaluate`` of a baseline run directory (its newest checkpoint) or checkpoint directory, with the run
+    directory locked: the newest checkpoint writes the run's ``eval.json``, any other its own
+    (:func:`~mtrl.runs.directory.own_eval_path`); a checkpoint of another run is refused."""
+    checkpoint, run_dir = find_sb3_checkpoint(target)
+    newest = [p.name for p in list_sb3_checkpoints(run_dir / CHECKPOINT_DIR)][-1:] == [checkpoint.name]
+    with run_dir_lock(run_dir, "mtrl evaluate"):
+        recorded = from_yaml_text(json.loads((checkpoint / META_FILE).read_text())["config"])
+        check_same_run(read_run_config(run_dir), recorded, checkpoint)
+        output = output or (run_dir / EVAL_FILE if newest else own_eval_path(checkpoint))
+        return evaluate_sb3_run(checkpoint, episodes, output, device, verbose)
+
+
 def find_sb3_checkpoint(target: Path) -> tuple[Path, Path]:
     """``(checkpoint_dir, run_dir)`` for a run directory (its newest checkpoint) or a checkpoint directory."""
     if (target / META_FILE).is_file():
@@ -477,6 +481,4 @@ def evaluate_sb3_run(target: Path, episodes: int = 50, output: Path | None = Non
         result = evaluate(lambda o: policy.act(o, deterministic=True), env, episodes)
     finally:
         env.close()
-    from mtrl.evaluate_run import record_evaluation  # evaluate_run imports this module lazily
-
     return record_evaluation(result, int(meta["step"]), checkpoint, output or run_dir / EVAL_FILE, episodes, verbose)

@@ -84,10 +84,10 @@ def time_updates(cfg: RunConfig, iters: int, rounds: int) -> dict[str, Timing]:
     figure per round for each learner (the learners take turns within a round, so a round's figures saw the
     same machine state)."""
     from envs.single_task import make_single_task_env
+    from mtrl.agents.registry import build_agent
     from mtrl.agents.sb3_baseline import build_model, make_task_vec_env
     from mtrl.bench.fixtures import update_case
     from mtrl.replay import TaskReplayBuffer
-    from mtrl.train import build_agent
 
     device = torch.device("cpu")
     probe = make_single_task_env(cfg.env, 0, cfg.seed)

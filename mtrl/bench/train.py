@@ -1,6 +1,6 @@
 """``mtrl bench train``: end-to-end env steps/s of a short training run, and where the time goes.
 
-The run is the real training loop (:func:`~mtrl.train.build_agent`, :func:`~mtrl.train.build_loop`,
+The run is the real training loop (:func:`~mtrl.agents.registry.build_agent`, :func:`~mtrl.agents.registry.build_loop`,
 ``loop.run_episode``) on the env of a config, with no logging, evaluation or checkpoints. Wall-clock timers wrap
 the env (``step`` and ``reset``), the agent's action selection (``act``), its gradient updates (``update``) and the
 replay buffer (``add``, ``sample``); ``other`` is the rest (metric accumulation, loop bookkeeping). On CUDA the
@@ -114,9 +114,10 @@ def measure(config: str, overrides: Sequence[str] = (), episodes: int = 1, warmu
         env_only_steps: vector steps of each env-only block.
         profile: write a cProfile ``pstats`` file of the timed episodes there (and print its top entries).
     """
+    from mtrl.agents.registry import build_agent, build_loop
     from mtrl.config import load_config
-    from mtrl.logger import MetricAccumulator
-    from mtrl.train import build_agent, build_loop, resolve_device, seed_everything
+    from mtrl.runs.device import resolve_device, seed_everything
+    from mtrl.runs.logger import MetricAccumulator
 
     base = ["train.random_steps_per_task=0", "train.progress=false"]
     probe = load_config(config, list(overrides))

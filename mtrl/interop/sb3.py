@@ -23,9 +23,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from mtrl.checkpoint import check_same_run, load_checkpoint
+from mtrl.agents.registry import agent_spec, build_agent
 from mtrl.config import RunConfig, from_yaml_text
 from mtrl.errors import CheckpointError
+from mtrl.runs.checkpoint import check_same_run, load_checkpoint
+from mtrl.runs.directory import find_checkpoint, read_run_config
+from mtrl.runs.layout import ENV_FILE
 
 
 class SB3PolicyAdapter:
@@ -73,14 +76,11 @@ class SB3PolicyAdapter:
             device: where to load the policy.
             env: the task's single-task env; its spaces become the adapter's (shapes are checked).
         """
-        from mtrl.evaluate_run import find_checkpoint
-        from mtrl.train import ENV_FILE, build_agent, read_run_config
-
         checkpoint, run_dir = find_checkpoint(Path(target))
         torch_device = torch.device(device)
         state = load_checkpoint(checkpoint, map_location=torch_device)
         cfg = from_yaml_text(state["config"])
-        if cfg.agent.name not in ("mtsac", "mtppo"):
+        if agent_spec(cfg.agent.name).build is None:
             raise CheckpointError(f"{checkpoint}: agent {cfg.agent.name!r} has no mtrl policy to wrap")
         if run_dir is not None:  # the run's env.json describes this checkpoint only if it is the run's own
             check_same_run(read_run_config(run_dir), cfg, checkpoint)

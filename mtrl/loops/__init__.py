@@ -12,7 +12,8 @@ from typing import Any, Protocol
 import torch
 
 from envs.base import MultiTaskVectorEnv
-from mtrl.logger import MetricAccumulator
+from mtrl.agents.base import Agent
+from mtrl.runs.logger import MetricAccumulator
 
 
 class EpisodeStats(Protocol):
@@ -25,7 +26,7 @@ class EpisodeStats(Protocol):
 class Loop(Protocol):
     """The interface the trainer drives."""
 
-    agent: Any
+    agent: Agent
 
     def run_episode(self, env: MultiTaskVectorEnv, iteration: int, metrics: MetricAccumulator,
                     finite: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

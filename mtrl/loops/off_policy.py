@@ -8,8 +8,8 @@ from typing import Any
 import torch
 
 from envs.base import EnvInfo, MultiTaskVectorEnv
-from mtrl.logger import MetricAccumulator
 from mtrl.replay import TaskReplayBuffer
+from mtrl.runs.logger import MetricAccumulator
 
 DIAGNOSTIC_KEYS = ("conflict_fraction", "mean_cosine", "grad_norms")
 

@@ -12,7 +12,7 @@ import torch
 
 from envs.base import EnvInfo, MultiTaskVectorEnv
 from mtrl.agents.ppo import Rollout, compute_gae
-from mtrl.logger import MetricAccumulator
+from mtrl.runs.logger import MetricAccumulator
 
 
 class OnPolicyLoop:

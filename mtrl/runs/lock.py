@@ -19,10 +19,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from mtrl.errors import RunDirError
-
-LOCK_FILE = ".lock"
-OWNER_FILE = ".lock.owner"
-LOCK_FILES = (LOCK_FILE, OWNER_FILE)  # not run content: a directory holding only these is empty
+from mtrl.runs.layout import LOCK_FILE, OWNER_FILE
 
 
 def describe_holder(run_dir: Path, attempts: int = 10) -> str:

@@ -1,5 +1,6 @@
-"""``run.json``: where and how fast a run ran (machine, cores, device, precision, torch, mtrl's git commit,
-wall-clock, env steps/s, status), rewritten by training at every log and when it ends.
+"""What a run records about itself: ``env.json``, the environment it trains on (:func:`write_env_record`), and
+``run.json``, where and how fast it ran (machine, cores, device, precision, torch, mtrl's git commit, wall-clock,
+env steps/s, status), rewritten by training at every log and when it ends (:class:`RunRecord`).
 
 A resumed run keeps one entry per sitting in ``sessions`` (the machine may change between sittings); the top-level
 figures are those of the whole run (the wall-clock of all sittings, env steps in all tasks per second of it).
@@ -18,10 +19,11 @@ from typing import Any
 
 import torch
 
-from mtrl.checkpoint import atomic_write_text
+from envs.base import EnvInfo
+from mtrl.runs.checkpoint import atomic_write_text
+from mtrl.runs.layout import ENV_FILE, RUN_FILE
 
-RUN_FILE = "run.json"
-MTRL_SOURCE = Path(__file__).resolve().parent
+MTRL_SOURCE = Path(__file__).resolve().parents[1]
 STATUSES = ("running", "finished", "failed", "interrupted")
 
 
@@ -50,6 +52,21 @@ def machine_record(device: torch.device) -> dict[str, Any]:
     if device.type == "cuda":
         record["gpu"] = torch.cuda.get_device_name(device)
     return record
+
+
+def env_record(info: EnvInfo, **fields: Any) -> dict[str, Any]:
+    """``env.json``'s content: benchmark, task names, copies per task, dimensions, episode length, goals, backend,
+    then ``fields`` (a field of the same name replaces the info's in place) and the backend's extras."""
+    return {
+        "benchmark": info.benchmark, "task_names": info.task_names, "envs_per_task": info.envs_per_task,
+        "obs_dim": info.obs_dim, "action_dim": info.action_dim, "max_episode_steps": info.max_episode_steps,
+        "num_goals": info.num_goals, "backend": info.backend, **fields, **info.extra,
+    }
+
+
+def write_env_record(run_dir: Path, info: EnvInfo, **fields: Any) -> None:
+    """Write :func:`env_record` to ``run_dir/env.json`` atomically."""
+    atomic_write_text(json.dumps(env_record(info, **fields), indent=2) + "\n", run_dir / ENV_FILE)
 
 
 def _now() -> str:

@@ -14,6 +14,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from mtrl.errors import RunDirError
+from mtrl.runs.checkpoint import atomic_write_text
+from mtrl.runs.layout import METRICS_FILE, TB_DIR, WANDB_FILE
+
 
 class MetricAccumulator:
     """Running sums of device tensors, averaged at flush time."""
@@ -70,9 +74,6 @@ def cut_jsonl(path: Path, step: int) -> None:
     A partial last line (a process killed mid-write) is dropped with a note on stderr; an unreadable line before
     the last one raises :class:`~mtrl.errors.RunDirError` naming the file and line. A missing file is left missing.
     """
-    from mtrl.checkpoint import atomic_write_text
-    from mtrl.errors import RunDirError
-
     if not path.is_file():
         return
     lines = path.read_text().splitlines()
@@ -93,7 +94,6 @@ def cut_jsonl(path: Path, step: int) -> None:
     atomic_write_text("".join(line + "\n" for line in kept), path)
 
 
-WANDB_FILE = "wandb.json"  # the run's W&B id, so that a resumed run continues the same W&B run
 WANDB_STEP = "env_steps_per_task"  # the x-axis of every W&B chart
 
 
@@ -117,9 +117,6 @@ class WandbWriter:
         import os
 
         import wandb
-
-        from mtrl.checkpoint import atomic_write_text
-        from mtrl.errors import RunDirError
 
         id_path = run_dir / WANDB_FILE
         try:
@@ -158,10 +155,10 @@ class RunLogger:
     def __init__(self, run_dir: Path, resume_step: int | None = None, wandb: WandbWriter | None = None) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
-        self.jsonl_path = run_dir / "metrics.jsonl"
+        self.jsonl_path = run_dir / METRICS_FILE
         if resume_step is not None:
             cut_jsonl(self.jsonl_path, resume_step)
-        self.writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=resume_step)
+        self.writer = SummaryWriter(log_dir=str(run_dir / TB_DIR), purge_step=resume_step)
         self._jsonl = self.jsonl_path.open("a")
         self.wandb = wandb
 
