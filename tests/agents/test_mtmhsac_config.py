@@ -5,7 +5,6 @@ epsilon."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,8 +14,9 @@ from mtrl.config import load_config
 from mtrl.errors import ConfigError
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.surgery import make_surgery
+from tests.helpers import ROOT
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = ROOT / "configs"
 
 # rainx0r/metaworld-algorithms: examples/multi_task/mtmhsac_mt10.py and metaworld_algorithms/config/
 REFERENCE_MT10 = {

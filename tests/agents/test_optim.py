@@ -4,7 +4,6 @@ import copy
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +11,7 @@ import torch
 from mtrl import optim
 from mtrl.optim import FusedAdam, adam, step
 from mtrl.task_gradients import clip_and_step
+from tests.helpers import ROOT
 
 SHAPES = [(4, 8, 8), (4, 8), (3, 2, 8, 1), (5,)]
 
@@ -149,7 +149,7 @@ def test_without_the_internals_importing_warns_and_turns_the_lean_step_off():
             "assert not o.LEAN_STEP_AVAILABLE\n"
             "print([str(w.message) for w in caught if w.category is RuntimeWarning][0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert "torch._fused_adam_ is missing" in out.stdout and "falls back to the public" in out.stdout
 
 

@@ -2,7 +2,6 @@
 critics, MTPPO's value head), losses on normalised targets, checkpoints, config errors, and learning."""
 
 import io
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,11 +13,7 @@ from mtrl.errors import ConfigError
 from mtrl.nets.network import NetConfig
 from mtrl.nets.popart import PopArt
 from mtrl.surgery import make_surgery
-from tests.agents.test_ppo import fake_rollout
-from tests.agents.test_task_gradients import filled_buffer  # T=3 tasks, D=7, A=2 as here
-
-ROOT = Path(__file__).resolve().parents[2]
-T, D, A = 3, 7, 2
+from tests.helpers import ROOT, A, D, T, fake_rollout, filled_buffer
 
 
 def _targets(n=32, seed=0):

@@ -3,16 +3,14 @@ minibatches, checkpoint round trip, and learning on the synthetic benchmark."""
 
 import copy
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
-from mtrl.agents.ppo import MTPPO, PPOConfig, Rollout, RunningMeanStd, compute_gae, normalize_per_task
+from mtrl.agents.ppo import MTPPO, PPOConfig, RunningMeanStd, compute_gae, normalize_per_task
 from mtrl.nets.network import NetConfig
 from mtrl.surgery import make_surgery
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT, fake_rollout
 
 
 def test_gae_matches_hand_computation():
@@ -63,20 +61,6 @@ def small_agent(T=2, surgery="mean", **overrides) -> MTPPO:
     net = NetConfig(hidden_sizes=[16])
     cfg = PPOConfig(actor=net, critic=NetConfig(hidden_sizes=[16]), epochs=2, minibatches=2, **overrides)
     return MTPPO(3, 2, T, cfg, make_surgery(surgery, T), make_surgery(surgery, T))
-
-
-def fake_rollout(agent: MTPPO, S=8, T=2, E=2, seed=0) -> Rollout:
-    g = torch.Generator().manual_seed(seed)
-    obs = torch.randn(S, T, E, 3, generator=g)
-    actions = torch.randn(S, T, E, 2, generator=g)
-    mean, log_std = agent.actor_fn(obs.reshape(S * T, E, 3).view(S, T, E, 3).transpose(0, 1).reshape(T, S * E, 3))
-    from mtrl.agents.ppo import gaussian_log_prob
-
-    lp = gaussian_log_prob(actions.transpose(0, 1).reshape(T, S * E, 2), mean, log_std[:, None].expand_as(mean))
-    log_probs = lp.reshape(T, S, E).transpose(0, 1).detach()
-    values = torch.randn(S, T, E, generator=g)
-    adv = torch.randn(S, T, E, generator=g)
-    return Rollout(obs, actions, log_probs, values, adv, adv + values)
 
 
 def test_clipped_objective_has_no_gradient_beyond_the_clip():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,8 +18,8 @@ from mtrl.precision import Precision, fp32_head
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery
 from mtrl.task_gradients import LinearTaskGradients, per_task_gradients
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 T, D, A, B = 3, 7, 2, 32
 
 # Tolerances of bf16 against fp32 on one update (8-bit mantissa in the hidden layers' matmuls, float32 elsewhere):

@@ -3,7 +3,6 @@
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,9 +25,8 @@ from mtrl.errors import CheckpointError, ConfigError  # noqa: E402
 from mtrl.evaluate_run import evaluate_run  # noqa: E402
 from mtrl.interop.sb3 import SB3PolicyAdapter  # noqa: E402
 from mtrl.train import build_agent, train  # noqa: E402
+from tests.helpers import ROOT, SYNTHETIC  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC = ROOT / "configs" / "synthetic.yaml"
 SYNTHETIC_PPO = ROOT / "configs" / "synthetic_ppo.yaml"
 TWO_TASKS = ["env.synthetic_num_tasks=2", "train.progress=false", "train.eval_episodes=20"]
 TINY_SAC = [*TWO_TASKS, "train.total_steps_per_task=600", "train.random_steps_per_task=200", "train.log_every=200",

@@ -8,26 +8,15 @@ import torch
 from mtrl.agents.sac import MTSAC, SACConfig
 from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.task_batched import TaskBatched, split_parameters
-from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery
 from mtrl.task_gradients import SurgeryUpdate, last_layer_columns, per_task_gradients
-
-T, D, A = 3, 7, 2
+from tests.helpers import A, D, T, filled_buffer, paired_updates
 
 
 def small_cfg(heads: str = "per_task", onehot: bool = False) -> SACConfig:
     conditioning = "onehot" if onehot else "none"
     net = NetConfig(hidden_sizes=[16, 16], heads=heads, conditioning=conditioning)
     return SACConfig(actor=net, critic=NetConfig(hidden_sizes=[16, 16], heads=heads, conditioning=conditioning))
-
-
-def filled_buffer(num_tasks: int = T, n: int = 64, seed: int = 0) -> TaskReplayBuffer:
-    g = torch.Generator().manual_seed(seed)
-    buf = TaskReplayBuffer(num_tasks, 128, D, A, "cpu")
-    buf.add(torch.randn(num_tasks, n, D, generator=g), torch.rand(num_tasks, n, A, generator=g) * 2 - 1,
-            torch.randn(num_tasks, n, generator=g), torch.randn(num_tasks, n, D, generator=g),
-            torch.zeros(num_tasks, n))
-    return buf
 
 
 @pytest.mark.parametrize("heads,onehot", [("per_task", False), ("shared", True), ("per_task", True)])
@@ -98,16 +87,6 @@ def test_other_encoders_keep_the_vmapped_view(encoder, conditioning):
 def close(a, b, msg=None):
     """Equal up to float32 rounding accumulated over a few updates."""
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=msg)
-
-
-def paired_updates(first, second, buffer, steps=3):
-    """The metrics of ``steps`` updates of two agents, on the same batches and the same random draws."""
-    for i in range(steps):
-        batch = buffer.sample(16)
-        torch.manual_seed(i)
-        a = first.update(batch)
-        torch.manual_seed(i)
-        yield a, second.update(batch)
 
 
 @pytest.mark.parametrize("num_tasks,conditioning", [(T, "none"), (T, "onehot"), (T, "embedding"), (1, "none")])

@@ -3,15 +3,13 @@ chosen where it is silent, the GPU variant, and the recipe learning the syntheti
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from envs.config import EnvConfig
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 
 # what the paper states: PPO with per-task PopArt, pre-activation LayerNorm in the critic only, a combiner per side

@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 
 from mtrl.config import load_config, to_yaml
 from mtrl.errors import ConfigError
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 BEFORE = OmegaConf.to_container(OmegaConf.load(ROOT / "tests" / "data" / "arch_configs_before.yaml"))
 ARCH_CONFIGS = sorted((ROOT / "configs").glob("arch_*.yaml"))
 

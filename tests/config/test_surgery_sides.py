@@ -13,8 +13,7 @@ import mtrl.train as train_module
 from mtrl.config import from_yaml_text, load_config, to_yaml
 from mtrl.errors import ConfigError
 from mtrl.train import build_agent, train
-
-SYNTHETIC = Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
+from tests.helpers import SYNTHETIC
 
 
 def _write(tmp_path: Path, surgery: dict) -> Path:

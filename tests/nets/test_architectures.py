@@ -3,7 +3,6 @@ heads, checkpoints, per-task gradients and the MTSAC update with every encoder a
 
 import io
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,9 +18,9 @@ from mtrl.nets.topk_moe import load_balancing_loss, top_k_routing
 from mtrl.replay import TaskReplayBuffer
 from mtrl.surgery import make_surgery
 from mtrl.task_gradients import per_task_gradients
+from tests.helpers import ROOT
 
 T, D, A, B = 3, 7, 2, 5
-ROOT = Path(__file__).resolve().parents[2]
 
 # every encoder and conditioning at small sizes (soft modularization with 3 layers: a middle routing step)
 ARCHS: dict[str, dict] = {

@@ -11,9 +11,7 @@ from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import TaskBatched
 from mtrl.surgery import make_surgery
 from mtrl.task_gradients import LinearTaskGradients, per_task_gradients
-from tests.agents.test_task_gradients import filled_buffer  # T=3 tasks, D=7, A=2 as here
-
-T, D, A = 3, 7, 2
+from tests.helpers import A, D, T, filled_buffer
 
 
 def _randomize_norms(module: torch.nn.Module) -> None:

@@ -1,15 +1,12 @@
 """Every architecture learns the synthetic benchmark (4 conflicting tasks) within its budget, through the training
 API; the mixtures also with PCGrad. Sizes are small so that each run takes about a minute on 2 CPU cores."""
 
-from pathlib import Path
 
 import pytest
 
 from mtrl.config import load_config
 from mtrl.train import train
-
-ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC = ROOT / "configs" / "synthetic.yaml"
+from tests.helpers import SYNTHETIC
 
 
 def _net(**fields) -> list[str]:

@@ -10,9 +10,8 @@ from mtrl.nets.network import NetConfig, TaskConditionedNet
 from mtrl.nets.stacked import StackedMLPNet
 from mtrl.nets.task_batched import TaskBatched
 from mtrl.surgery import make_surgery
-from tests.agents.test_task_gradients import filled_buffer, paired_updates  # T=3 tasks, D=7, A=2 as here
+from tests.helpers import A, D, T, filled_buffer, paired_updates
 
-T, D, A = 3, 7, 2
 ARCHITECTURES = [("none", "per_task"), ("onehot", "shared"), ("embedding", "per_task"), ("embedding", "shared")]
 
 

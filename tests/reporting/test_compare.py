@@ -16,8 +16,8 @@ pytest.importorskip("ray")
 pytest.importorskip("rliable")
 
 from mtrl.compare import read_status, sweep  # noqa: E402
+from tests.helpers import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -21,8 +21,8 @@ from mtrl.cli import main  # noqa: E402
 from mtrl.config import load_config, to_yaml  # noqa: E402
 from mtrl.evaluate import EvalResult, worst_k_success  # noqa: E402
 from mtrl.run_record import RunRecord  # noqa: E402
+from tests.helpers import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TASKS = [f"task{i}-v3" for i in range(10)]
 STEPS = (100, 200, 300)

@@ -9,8 +9,7 @@ import pytest
 
 from mtrl.config import load_config, to_yaml
 from mtrl.evaluate import EvalResult, worst_k_success
-
-SYNTHETIC = Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
+from tests.helpers import SYNTHETIC
 
 
 def test_worst_k_of_a_hand_made_evaluation():

@@ -13,9 +13,8 @@ from mtrl.cli import main
 from mtrl.config import load_config
 from mtrl.errors import ConfigError
 from mtrl.run_lock import LOCK_FILES
+from tests.helpers import ROOT, SYNTHETIC
 
-ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC = ROOT / "configs" / "synthetic.yaml"
 TINY = ["train.total_steps_per_task=100", "train.random_steps_per_task=50", "train.log_every=50",
         "train.checkpoint_every=50", "train.eval_every=0", "train.eval_episodes=2", "train.progress=false",
         "agent.sac.actor.hidden_sizes=[16]", "agent.sac.critic.hidden_sizes=[16]",

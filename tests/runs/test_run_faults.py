@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.runs.test_train import SYNTHETIC, _rows
 
 from mtrl.checkpoint import list_checkpoints, load_checkpoint
 from mtrl.config import load_config
@@ -23,8 +22,8 @@ from mtrl.errors import CheckpointError, RunDirError
 from mtrl.evaluate_run import evaluate_run
 from mtrl.run_lock import run_dir_lock
 from mtrl.train import train
+from tests.helpers import ROOT, SYNTHETIC, rows_without_wall_clock
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = ["train.total_steps_per_task=600", "train.random_steps_per_task=100", "train.log_every=100",
         "train.eval_every=100", "train.checkpoint_every=200", "train.keep_checkpoints=10", "train.eval_episodes=2",
         "train.progress=false", "env.eval_envs_per_task=2", "agent.sac.actor.hidden_sizes=[16]",
@@ -114,12 +113,13 @@ def reference(tmp_path_factory) -> Path:
 
 
 def evals(run_dir: Path) -> list[dict]:
-    return _rows(run_dir / "evals.jsonl")
+    return rows_without_wall_clock(run_dir / "evals.jsonl")
 
 
 def assert_same_run(run_dir: Path, reference: Path) -> None:
     """``run_dir`` holds exactly the reference's metrics, evaluations and checkpoint schedule."""
-    ours, theirs = _rows(run_dir / "metrics.jsonl"), _rows(reference / "metrics.jsonl")
+    ours = rows_without_wall_clock(run_dir / "metrics.jsonl")
+    theirs = rows_without_wall_clock(reference / "metrics.jsonl")
     assert [r["step"] for r in ours] == [r["step"] for r in theirs], "duplicate or missing metric rows"
     assert ours == theirs
     assert evals(run_dir) == evals(reference), "duplicate, missing or different evaluation rows"

@@ -13,8 +13,8 @@ from mtrl import train as train_module
 from mtrl.config import load_config
 from mtrl.run_record import RUN_FILE, RunRecord
 from mtrl.train import train
+from tests.helpers import SYNTHETIC
 
-SYNTHETIC = Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
 # 2 episodes of 50 steps per task, evaluated after each
 TINY = ["train.total_steps_per_task=100", "train.random_steps_per_task=50", "train.log_every=50",
         "train.checkpoint_every=50", "train.eval_every=50", "train.eval_episodes=2", "train.progress=false",

@@ -10,9 +10,7 @@ from mtrl.config import load_config
 from mtrl.errors import NonFiniteLossError
 from mtrl.evaluate_run import evaluate_run
 from mtrl.train import train
-
-ROOT = Path(__file__).resolve().parents[2]
-SYNTHETIC = ROOT / "configs" / "synthetic.yaml"
+from tests.helpers import ROOT, SYNTHETIC, rows_without_wall_clock, without_wall_clock
 
 
 @pytest.mark.slow
@@ -47,18 +45,6 @@ SHORT = ["train.total_steps_per_task=1500", "train.random_steps_per_task=250", "
          "agent.sac.batch_size_per_task=32", "surgery.name=pcgrad", "surgery.diagnostics_every=10"]
 
 
-WALL_CLOCK = ("charts/env_steps_per_s", "charts/updates_per_s", "wall_clock_s")  # differ between runs
-
-
-def _without_wall_clock(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k not in WALL_CLOCK}
-
-
-def _rows(path: Path) -> list[dict]:
-    """A JSONL file's rows (metrics.jsonl, evals.jsonl) without their wall-clock entries."""
-    return [_without_wall_clock(json.loads(line)) for line in path.read_text().splitlines()]
-
-
 def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch):
     straight, _ = train(load_config(SYNTHETIC, [f"run_dir={tmp_path / 'a'}", *SHORT]))
 
@@ -76,11 +62,11 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "b" / "checkpoints").iterdir())[-1] == "ckpt_0000001000.pt"
     resumed, _ = train(None, resume_dir=tmp_path / "b")
 
-    a, b = _rows(straight / "metrics.jsonl"), _rows(resumed / "metrics.jsonl")
+    a, b = rows_without_wall_clock(straight / "metrics.jsonl"), rows_without_wall_clock(resumed / "metrics.jsonl")
     assert [r["step"] for r in a] == [r["step"] for r in b]
     assert a == b, "a resumed run must log exactly the metrics of the uninterrupted run"
-    assert _without_wall_clock(json.loads((straight / "eval.json").read_text().replace(str(straight), ""))) == \
-        _without_wall_clock(json.loads((resumed / "eval.json").read_text().replace(str(resumed), "")))
+    assert without_wall_clock(json.loads((straight / "eval.json").read_text().replace(str(straight), ""))) == \
+        without_wall_clock(json.loads((resumed / "eval.json").read_text().replace(str(resumed), "")))
     assert any("surgery/critic_conflict_fraction" in r for r in a)
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from mtrl.config import load_config
 from mtrl.errors import ConfigError, RunDirError
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHORT = ["train.progress=false", "train.total_steps_per_task=300", "train.random_steps_per_task=100",
          "train.log_every=100", "train.eval_every=200", "train.eval_episodes=2", "train.checkpoint_every=200",
          "agent.sac.actor.hidden_sizes=[16]", "agent.sac.critic.hidden_sizes=[16]", "agent.sac.batch_size_per_task=16",

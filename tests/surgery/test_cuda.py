@@ -1,6 +1,6 @@
 """No host synchronisation on CUDA: every method runs under ``torch.cuda.set_sync_debug_mode("error")``.
 
-Skipped without a CUDA device; ``tests/surgery/test_properties.py::test_no_host_sync_inside_combine`` is the CPU proxy.
+Skipped without a CUDA device; ``test_no_host_sync_inside_combine`` in each method's file is the CPU proxy.
 The first call of each method is a warm-up (lazy state is created and moved to the device, cuBLAS/cuSOLVER
 handles are initialised); every later call must not synchronise.
 """
@@ -12,7 +12,7 @@ import torch
 
 from mtrl.surgery import make_surgery
 from mtrl.surgery.diagnostics import gradient_diagnostics
-from tests.surgery.test_helpers import ALL_METHODS, conflicting_jacobian, last_shared, positive_losses
+from tests.surgery.asserts import ALL_METHODS, conflicting_jacobian, last_shared, positive_losses
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 

@@ -2,14 +2,12 @@
 methods that change the update the most: PCGrad (projection), CAGrad (a conflict-averse T x T problem) and Nash-MTL
 (bargaining weights solved on the device)."""
 
-from pathlib import Path
 
 import pytest
 
 from mtrl.config import load_config
 from mtrl.train import train
-
-SYNTHETIC = Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
+from tests.helpers import SYNTHETIC
 
 
 @pytest.mark.slow

@@ -1,22 +1,16 @@
-"""The registry, ``make_surgery`` errors, the torchjd adapter and the gradient diagnostics."""
+"""The registry and ``make_surgery``: the documented names, the errors for unknown names and options, the
+families' inputs, and a test file per method calling the shared property checks."""
 
 from __future__ import annotations
 
-import inspect
+import ast
+from pathlib import Path
 
 import pytest
 import torch
 
 from mtrl.surgery import SURGERY_METHODS, Surgery, list_methods, make_surgery, method_options
-from mtrl.surgery.diagnostics import gradient_diagnostics
-from tests.surgery.test_helpers import (
-    ALL_METHODS,
-    STOCHASTIC,
-    assert_close,
-    conflicting_jacobian,
-    one_thread,  # noqa: F401 - autouse fixture
-    run,
-)
+from tests.surgery.asserts import ALL_METHODS, LOSS_WEIGHTINGS, STOCHASTIC
 
 NAMES = ["mean", "sum", "pcgrad", "cagrad", "mgda", "nash_mtl", "fairgrad", "imtl_g", "aligned_mtl", "upgrad",
          "graddrop", "gradvac", "config", "uw", "dwa", "rlw", "famo", "gradnorm"]
@@ -30,22 +24,6 @@ def test_the_registry_has_exactly_the_documented_names():
         doc = cls.__doc__ or ""
         assert "Shapes" in doc and ("Definition" in doc or name in ("mean", "sum")), name
         assert all(option in doc for option in method_options(name)), name  # every option documented
-
-
-@pytest.mark.parametrize("name", ALL_METHODS)
-def test_every_name_constructs_with_defaults_and_every_option(name):
-    method = make_surgery(name, 4)
-    assert method.num_tasks == 4 and method.name == name
-    defaults = {p.name: p.default for p in inspect.signature(type(method).__init__).parameters.values()
-                if p.name not in ("self", "num_tasks")}
-    assert set(defaults) == set(method_options(name))
-    assert make_surgery(name, 4, **defaults).name == name  # every option accepted by name
-
-
-@pytest.mark.parametrize("name", STOCHASTIC)
-def test_stochastic_methods_take_a_seed(name):
-    assert "seed" in method_options(name)
-    make_surgery(name, 3, seed=17)
 
 
 def test_unknown_name_says_what_is_valid_and_suggests():
@@ -68,26 +46,6 @@ def test_unknown_option_names_the_option_and_lists_the_valid_ones():
         make_surgery("imtl_g", 3, seed=0)
 
 
-@pytest.mark.parametrize("name,options,match", [
-    ("cagrad", {"c": -1.0}, "c must be >= 0"),
-    ("cagrad", {"rescale": 3}, "rescale must be one of"),
-    ("pcgrad", {"reduction": "max"}, "reduction must be one of"),
-    ("mgda", {"solver": "simplex"}, "solver must be one of"),
-    ("aligned_mtl", {"scale_mode": "max"}, "scale_mode must be one of"),
-    ("nash_mtl", {"update_weights_every": 0}, "update_weights_every must be >= 1"),
-    ("gradvac", {"beta": 2.0}, "beta must be in"),
-    ("graddrop", {"leak": [0.1, 0.2]}, "leak must be"),
-    ("dwa", {"temperature": 0.0}, "temperature must be > 0"),
-    ("uw", {"lr": 0.0}, "learning rate must be > 0"),
-    ("famo", {"min_loss": [0.0]}, "min_loss must be"),
-    ("gradnorm", {"alpha": -1.0}, "alpha must be >= 0"),
-    ("rlw", {"seed": -1}, "seed must be >= 0"),
-])
-def test_invalid_option_values_are_errors(name, options, match):
-    with pytest.raises(ValueError, match=match):
-        make_surgery(name, 3, **options)
-
-
 def test_num_tasks_must_be_positive():
     with pytest.raises(ValueError, match="num_tasks"):
         make_surgery("mean", 0)
@@ -104,57 +62,31 @@ def test_loss_weightings_without_a_jacobian_and_aggregators_need_one():
         make_surgery("gradnorm", 3).combine(None, losses)
 
 
-# ---------------------------------------------------------------------------------------------- torchjd
+#: the method whose test file is not named after it: the ConFIG method is ``config`` in the registry
+TEST_FILES = {"config": "test_conflict_free.py"}
+#: the property checks of tests/surgery/asserts.py every method's file calls, and those of its family
+EVERY_METHOD = {"assert_valid_outputs_over_steps", "assert_family_and_flags",
+                "assert_constructs_with_defaults_and_every_option", "assert_deterministic_for_a_fixed_seed",
+                "assert_state_dict_round_trip_reproduces_the_next_output",
+                "assert_a_single_task_moves_along_its_gradient", "assert_a_zero_jacobian_gives_a_finite_zero_direction",
+                "assert_no_host_sync_inside_combine", "assert_a_finite_direction_or_the_clean_error_at_scale",
+                "assert_aggregate_equals_combine"}
+AGGREGATORS = {"assert_wrong_jacobian_shape_is_an_error"}
+LOSS_WEIGHTINGS_ONLY = {"assert_direction_is_the_weighted_sum_of_gradients"}
+STOCHASTIC_ONLY = {"assert_takes_a_seed", "assert_the_seed_changes_the_draws"}
 
 
-def test_torchjd_adapter_wraps_any_aggregator():
-    pytest.importorskip("torchjd")
-    J = conflicting_jacobian(3)
-    mean = run(make_surgery("torchjd:Mean", 3), J)
-    assert_close(mean.direction, J.mean(0), 1e-14)
-    assert_close(mean.task_weights, torch.full((3,), 1 / 3, dtype=J.dtype), 1e-14)  # weighted: weights reported
-    constant = run(make_surgery("torchjd:Constant", 3, weights=[1.0, 2.0, 3.0]), J)  # lists become tensors
-    assert_close(constant.direction, torch.tensor([1.0, 2.0, 3.0], dtype=J.dtype) @ J, 1e-14)
-    config = run(make_surgery("torchjd:ConFIG", 3), J)  # not weighted: 1/T reported
-    assert_close(config.task_weights, torch.full((3,), 1 / 3, dtype=J.dtype), 1e-14)
-
-
-def test_torchjd_adapter_errors():
-    pytest.importorskip("torchjd")
-    with pytest.raises(ValueError) as err:
-        make_surgery("torchjd:UPGard", 3)
-    assert "'UPGard'" in str(err.value) and "Did you mean 'UPGrad'?" in str(err.value)
-    assert "MGDA" in str(err.value) and "PCGrad" in str(err.value)
-    with pytest.raises(ValueError, match=r"torchjd:MGDA: unknown option 'eps'; valid options: epsilon, max_iters"):
-        make_surgery("torchjd:MGDA", 3, eps=0.1)
-    assert method_options("torchjd:NashMTL") == ["max_norm", "update_weights_every", "optim_niter"]
-
-
-def test_torchjd_adapter_fills_n_tasks():
-    pytest.importorskip("torchjd")
-    try:
-        method = make_surgery("torchjd:NashMTL", 3, max_norm=0.0)
-    except ImportError:
-        pytest.skip("torchjd's NashMTL needs cvxpy and ecos")
-    assert method.aggregator.weighting.n_tasks == 3
-
-
-# ------------------------------------------------------------------------------------------ diagnostics
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_gradient_diagnostics(dtype):
-    J = conflicting_jacobian(4, dtype=dtype)
-    J[3] = 0.0  # a zero gradient: cosine 0 with everything
-    stats = gradient_diagnostics(J)
-    norms = J.norm(dim=1)
-    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
-    cosines = torch.stack([J[i] @ J[j] / (norms[i] * norms[j]) if norms[j] > 0 else torch.zeros((), dtype=dtype)
-                           for i, j in pairs])
-    assert_close(stats["grad_norms"], norms, 1e-6)
-    assert abs(stats["conflict_fraction"] - (cosines < 0).float().mean()) < 1e-6
-    assert abs(stats["mean_cosine"] - cosines.mean()) < 1e-6
-    for value in stats.values():
-        assert value.dtype == dtype and value.device == J.device
-    single = gradient_diagnostics(J[:1])
-    assert single["conflict_fraction"] == 0 and single["mean_cosine"] == 0 and single["grad_norms"].shape == (1,)
+@pytest.mark.parametrize("name", ALL_METHODS)
+def test_every_method_has_a_test_file_that_calls_the_property_checks(name):
+    """A method added to the registry gets ``tests/surgery/test_<name>.py`` calling the shared property checks
+    (read from its source, not imported: test files do not import each other)."""
+    path = Path(__file__).with_name(TEST_FILES.get(name, f"test_{name}.py"))
+    assert path.is_file(), f"{name}: no test file {path.name}"
+    tree = ast.parse(path.read_text())
+    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assigned = {node.targets[0].id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant)}
+    assert assigned.get("NAME") == name, f"{path.name}: NAME = {assigned.get('NAME')!r}"
+    expected = EVERY_METHOD | (LOSS_WEIGHTINGS_ONLY if name in LOSS_WEIGHTINGS else AGGREGATORS)
+    expected |= STOCHASTIC_ONLY if name in STOCHASTIC else set()
+    assert expected <= called, f"{path.name} does not call {sorted(expected - called)}"
