@@ -1,5 +1,5 @@
-"""Test collection: ``tests/warp_backend`` runs only inside the MuJoCo Warp environment (``.venv-warp``), where
-``tests/test_envs_warp.py`` launches it; everything else runs in the reference environment.
+"""Test collection: ``tests/envs/warp_backend`` runs only inside the MuJoCo Warp environment (``.venv-warp``), where
+``tests/envs/test_warp.py`` launches it; everything else runs in the reference environment.
 
 The suite runs on pytest-xdist workers (``addopts`` in ``pyproject.toml``). Each worker, and every process it
 starts, uses one intra-op thread: the tests' tensors are small, and two workers with two OpenMP threads each on a
@@ -15,4 +15,4 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(1)
 
-collect_ignore_glob = [] if importlib.util.find_spec("mujoco_warp") else ["warp_backend/*"]
+collect_ignore_glob = [] if importlib.util.find_spec("mujoco_warp") else ["envs/warp_backend/*"]

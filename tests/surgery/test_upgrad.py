@@ -1,0 +1,149 @@
+"""UPGrad (Quinton & Rey 2024, *Jacobian Descent for Multi-Objective Optimization*): the mean of the task gradients
+projected onto the dual cone; checked for never conflicting, for its two-task closed form, the CPU's early exit
+and against torchjd."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.surgery.asserts import (
+    DTYPES,
+    OUTPUT_TASK_COUNTS,
+    SCALES,
+    TORCHJD_CASES,
+    TS,
+    aligned_jacobian,
+    assert_a_finite_direction_or_the_clean_error_at_scale,
+    assert_a_single_task_moves_along_its_gradient,
+    assert_a_zero_jacobian_gives_a_finite_zero_direction,
+    assert_aggregate_equals_combine,
+    assert_close,
+    assert_constructs_with_defaults_and_every_option,
+    assert_deterministic_for_a_fixed_seed,
+    assert_early_exit_gives_the_fixed_work_result,
+    assert_family_and_flags,
+    assert_no_host_sync_inside_combine,
+    assert_non_conflicting,
+    assert_permutation_invariant,
+    assert_state_dict_round_trip_reproduces_the_next_output,
+    assert_valid_outputs_over_steps,
+    assert_wrong_jacobian_shape_is_an_error,
+    badly_scaled_jacobian,
+    build,
+    case_jacobian,
+    conflicting_jacobian,
+    ours,
+    run,
+    torchjd_or_skip,
+)
+
+NAME = "upgrad"
+
+
+# -------------------------------------------------------------------------------------- properties every method has
+
+
+@pytest.mark.parametrize("T", OUTPUT_TASK_COUNTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_shape_dtype_device_and_finite(T, dtype):
+    assert_valid_outputs_over_steps(NAME, T, dtype)
+
+
+def test_family_and_flags():
+    assert_family_and_flags(NAME)
+
+
+def test_constructs_with_defaults_and_every_option():
+    assert_constructs_with_defaults_and_every_option(NAME)
+
+
+def test_deterministic_for_a_fixed_seed():
+    assert_deterministic_for_a_fixed_seed(NAME)
+
+
+def test_state_dict_round_trip_reproduces_the_next_output():
+    assert_state_dict_round_trip_reproduces_the_next_output(NAME)
+
+
+@pytest.mark.parametrize("T", [3, 10])
+def test_permutation_invariance(T):
+    assert_permutation_invariant(NAME, conflicting_jacobian(T, P=80, seed=T), rtol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_single_task_moves_along_its_gradient(dtype):
+    assert_a_single_task_moves_along_its_gradient(NAME, dtype)
+
+
+def test_a_zero_jacobian_gives_a_finite_zero_direction():
+    assert_a_zero_jacobian_gives_a_finite_zero_direction(NAME)
+
+
+def test_wrong_jacobian_shape_is_an_error():
+    assert_wrong_jacobian_shape_is_an_error(NAME)
+
+
+def test_no_host_sync_inside_combine(monkeypatch):
+    assert_no_host_sync_inside_combine(NAME, monkeypatch)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_a_finite_direction_or_the_clean_error_at_any_scale(scale):
+    assert_a_finite_direction_or_the_clean_error_at_scale(NAME, scale)
+
+
+def test_aggregate_equals_combine():
+    assert_aggregate_equals_combine(NAME)
+
+
+# ------------------------------------------------------------------------------------------- what the paper defines
+
+
+@pytest.mark.parametrize("T", TS)
+def test_never_conflicts(T):
+    for seed in range(3):
+        J = conflicting_jacobian(T, seed=seed)
+        assert_non_conflicting(J, run(build("upgrad", T), J).direction)
+
+
+@pytest.mark.parametrize("T", TS)
+def test_without_conflict_is_the_mean(T):
+    J = aligned_jacobian(T)
+    assert_close(run(build("upgrad", T), J).direction, J.mean(0), 1e-9)
+
+
+def test_projects_each_gradient_onto_the_dual_cone():
+    """Two tasks: the projection of g_1 onto {x: g_1·x >= 0, g_2·x >= 0} is PCGrad's p_1 when they conflict."""
+    J = conflicting_jacobian(2)
+    g1, g2 = J
+    p1 = g1 - (g1 @ g2) / (g2 @ g2) * g2
+    p2 = g2 - (g2 @ g1) / (g1 @ g1) * g1
+    assert_close(run(build("upgrad", 2), J).direction, (p1 + p2) / 2, 1e-9)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_never_conflicts_when_gradient_norms_span_four_orders(dtype):
+    """Fixed iteration counts must suffice for gradient norms from 1e-2 to 1e2 (Gramian entries over 1e8)."""
+    J64, J, rtol = badly_scaled_jacobian(dtype)
+    upgrad = run(build("upgrad", 10), J).direction.double()
+    assert_non_conflicting(J64, upgrad, rtol=rtol)
+
+
+@pytest.mark.parametrize("T", [3, 10, 50])
+def test_early_exit_on_the_cpu_gives_the_fixed_work_result(T, monkeypatch):
+    assert_early_exit_gives_the_fixed_work_result("upgrad", T, monkeypatch)
+
+
+# ------------------------------------------------------------------------------------------- agreement with torchjd
+
+
+@pytest.mark.parametrize("T,seed", TORCHJD_CASES)
+def test_agrees_with_torchjd(T, seed, torchjd):
+    """torchjd's quadprog projector regularises the trace-normalised Gramian by 1e-4 (differences up to ~5e-2);
+    without that regularisation the two agree to 1e-6."""
+    projector_module = pytest.importorskip("torchjd._linalg")
+    J = case_jacobian(T, seed)
+    tight = torchjd_or_skip(lambda: torchjd.UPGrad(projector=projector_module.QuadprogProjector(
+        norm_eps=0.0, reg_eps=1e-12)))
+    assert_close(ours("upgrad", J), tight(J), 1e-6)
+    assert_close(ours("upgrad", J), torchjd.UPGrad()(J), 0.1)
