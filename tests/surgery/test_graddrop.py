@@ -7,99 +7,22 @@ import pytest
 import torch
 
 from tests.surgery.asserts import (
-    DTYPES,
-    OUTPUT_TASK_COUNTS,
-    SCALES,
     TS,
-    assert_a_finite_direction_or_the_clean_error_at_scale,
-    assert_a_single_task_moves_along_its_gradient,
-    assert_a_zero_jacobian_gives_a_finite_zero_direction,
-    assert_aggregate_equals_combine,
     assert_close,
-    assert_constructs_with_defaults_and_every_option,
-    assert_deterministic_for_a_fixed_seed,
-    assert_family_and_flags,
-    assert_invalid_options_are_an_error,
-    assert_no_host_sync_inside_combine,
-    assert_state_dict_round_trip_reproduces_the_next_output,
-    assert_takes_a_seed,
-    assert_the_seed_changes_the_draws,
-    assert_valid_outputs_over_steps,
-    assert_wrong_jacobian_shape_is_an_error,
     build,
     case_jacobian,
     conflicting_jacobian,
     ours,
     run,
 )
-
-NAME = "graddrop"
-
+from tests.surgery.properties import StochasticAggregatorProperties
 
 # -------------------------------------------------------------------------------------- properties every method has
 
 
-@pytest.mark.parametrize("T", OUTPUT_TASK_COUNTS)
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_output_shape_dtype_device_and_finite(T, dtype):
-    assert_valid_outputs_over_steps(NAME, T, dtype)
-
-
-def test_family_and_flags():
-    assert_family_and_flags(NAME)
-
-
-def test_constructs_with_defaults_and_every_option():
-    assert_constructs_with_defaults_and_every_option(NAME)
-
-
-@pytest.mark.parametrize("options,match", [
-    ({"leak": [0.1, 0.2]}, "leak must be"),
-])
-def test_invalid_options_are_errors(options, match):
-    assert_invalid_options_are_an_error(NAME, options, match)
-
-
-def test_deterministic_for_a_fixed_seed():
-    assert_deterministic_for_a_fixed_seed(NAME)
-
-
-def test_takes_a_seed():
-    assert_takes_a_seed(NAME)
-
-
-def test_the_seed_changes_the_draws():
-    assert_the_seed_changes_the_draws(NAME)
-
-
-def test_state_dict_round_trip_reproduces_the_next_output():
-    assert_state_dict_round_trip_reproduces_the_next_output(NAME)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_a_single_task_moves_along_its_gradient(dtype):
-    assert_a_single_task_moves_along_its_gradient(NAME, dtype)
-
-
-def test_a_zero_jacobian_gives_a_finite_zero_direction():
-    assert_a_zero_jacobian_gives_a_finite_zero_direction(NAME)
-
-
-def test_wrong_jacobian_shape_is_an_error():
-    assert_wrong_jacobian_shape_is_an_error(NAME)
-
-
-def test_no_host_sync_inside_combine(monkeypatch):
-    assert_no_host_sync_inside_combine(NAME, monkeypatch)
-
-
-@pytest.mark.parametrize("scale", SCALES)
-def test_a_finite_direction_or_the_clean_error_at_any_scale(scale):
-    assert_a_finite_direction_or_the_clean_error_at_scale(NAME, scale)
-
-
-def test_aggregate_equals_combine():
-    assert_aggregate_equals_combine(NAME)
+class TestGradDropProperties(StochasticAggregatorProperties):
+    NAME = "graddrop"
+    INVALID_OPTIONS = [({"leak": [0.1, 0.2]}, "leak must be")]
 
 
 # ------------------------------------------------------------------------------------------- what the paper defines

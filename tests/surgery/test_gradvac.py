@@ -3,102 +3,23 @@ of to zero; checked on its first call, the target update and against torchjd ove
 
 from __future__ import annotations
 
-import pytest
-
 from mtrl.surgery._linalg import gramian
 from tests.surgery.asserts import (
-    DTYPES,
-    OUTPUT_TASK_COUNTS,
-    SCALES,
     aligned_jacobian,
-    assert_a_finite_direction_or_the_clean_error_at_scale,
-    assert_a_single_task_moves_along_its_gradient,
-    assert_a_zero_jacobian_gives_a_finite_zero_direction,
-    assert_aggregate_equals_combine,
     assert_close,
-    assert_constructs_with_defaults_and_every_option,
-    assert_deterministic_for_a_fixed_seed,
-    assert_family_and_flags,
-    assert_invalid_options_are_an_error,
-    assert_no_host_sync_inside_combine,
-    assert_state_dict_round_trip_reproduces_the_next_output,
-    assert_takes_a_seed,
-    assert_the_seed_changes_the_draws,
-    assert_valid_outputs_over_steps,
-    assert_wrong_jacobian_shape_is_an_error,
     build,
     case_jacobian,
     conflicting_jacobian,
     run,
 )
-
-NAME = "gradvac"
-
+from tests.surgery.properties import StochasticAggregatorProperties
 
 # -------------------------------------------------------------------------------------- properties every method has
 
 
-@pytest.mark.parametrize("T", OUTPUT_TASK_COUNTS)
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_output_shape_dtype_device_and_finite(T, dtype):
-    assert_valid_outputs_over_steps(NAME, T, dtype)
-
-
-def test_family_and_flags():
-    assert_family_and_flags(NAME)
-
-
-def test_constructs_with_defaults_and_every_option():
-    assert_constructs_with_defaults_and_every_option(NAME)
-
-
-@pytest.mark.parametrize("options,match", [
-    ({"beta": 2.0}, "beta must be in"),
-])
-def test_invalid_options_are_errors(options, match):
-    assert_invalid_options_are_an_error(NAME, options, match)
-
-
-def test_deterministic_for_a_fixed_seed():
-    assert_deterministic_for_a_fixed_seed(NAME)
-
-
-def test_takes_a_seed():
-    assert_takes_a_seed(NAME)
-
-
-def test_the_seed_changes_the_draws():
-    assert_the_seed_changes_the_draws(NAME)
-
-
-def test_state_dict_round_trip_reproduces_the_next_output():
-    assert_state_dict_round_trip_reproduces_the_next_output(NAME)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_a_single_task_moves_along_its_gradient(dtype):
-    assert_a_single_task_moves_along_its_gradient(NAME, dtype)
-
-
-def test_a_zero_jacobian_gives_a_finite_zero_direction():
-    assert_a_zero_jacobian_gives_a_finite_zero_direction(NAME)
-
-
-def test_wrong_jacobian_shape_is_an_error():
-    assert_wrong_jacobian_shape_is_an_error(NAME)
-
-
-def test_no_host_sync_inside_combine(monkeypatch):
-    assert_no_host_sync_inside_combine(NAME, monkeypatch)
-
-
-@pytest.mark.parametrize("scale", SCALES)
-def test_a_finite_direction_or_the_clean_error_at_any_scale(scale):
-    assert_a_finite_direction_or_the_clean_error_at_scale(NAME, scale)
-
-
-def test_aggregate_equals_combine():
-    assert_aggregate_equals_combine(NAME)
+class TestGradVacProperties(StochasticAggregatorProperties):
+    NAME = "gradvac"
+    INVALID_OPTIONS = [({"beta": 2.0}, "beta must be in")]
 
 
 # ------------------------------------------------------------------------------------------- what the paper defines

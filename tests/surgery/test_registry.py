@@ -1,16 +1,16 @@
 """The registry and ``make_surgery``: the documented names, the errors for unknown names and options, the
-families' inputs, and a test file per method calling the shared property checks."""
+families' inputs, and a test file per method running the property class of its family."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+import importlib
 
 import pytest
 import torch
 
 from mtrl.surgery import SURGERY_METHODS, Surgery, list_methods, make_surgery, method_options
-from tests.surgery.asserts import ALL_METHODS, LOSS_WEIGHTINGS, STOCHASTIC
+from tests.surgery.asserts import ALL_METHODS
+from tests.surgery.properties import properties_of
 
 NAMES = ["mean", "sum", "pcgrad", "cagrad", "mgda", "nash_mtl", "fairgrad", "imtl_g", "aligned_mtl", "upgrad",
          "graddrop", "gradvac", "config", "uw", "dwa", "rlw", "famo", "gradnorm"]
@@ -63,30 +63,23 @@ def test_loss_weightings_without_a_jacobian_and_aggregators_need_one():
 
 
 #: the method whose test file is not named after it: the ConFIG method is ``config`` in the registry
-TEST_FILES = {"config": "test_conflict_free.py"}
-#: the property checks of tests/surgery/asserts.py every method's file calls, and those of its family
-EVERY_METHOD = {"assert_valid_outputs_over_steps", "assert_family_and_flags",
-                "assert_constructs_with_defaults_and_every_option", "assert_deterministic_for_a_fixed_seed",
-                "assert_state_dict_round_trip_reproduces_the_next_output",
-                "assert_a_single_task_moves_along_its_gradient", "assert_a_zero_jacobian_gives_a_finite_zero_direction",
-                "assert_no_host_sync_inside_combine", "assert_a_finite_direction_or_the_clean_error_at_scale",
-                "assert_aggregate_equals_combine"}
-AGGREGATORS = {"assert_wrong_jacobian_shape_is_an_error"}
-LOSS_WEIGHTINGS_ONLY = {"assert_direction_is_the_weighted_sum_of_gradients"}
-STOCHASTIC_ONLY = {"assert_takes_a_seed", "assert_the_seed_changes_the_draws"}
+TEST_MODULES = {"config": "test_conflict_free"}
 
 
 @pytest.mark.parametrize("name", ALL_METHODS)
-def test_every_method_has_a_test_file_that_calls_the_property_checks(name):
-    """A method added to the registry gets ``tests/surgery/test_<name>.py`` calling the shared property checks
-    (read from its source, not imported: test files do not import each other)."""
-    path = Path(__file__).with_name(TEST_FILES.get(name, f"test_{name}.py"))
-    assert path.is_file(), f"{name}: no test file {path.name}"
-    tree = ast.parse(path.read_text())
-    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
-    assigned = {node.targets[0].id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant)}
-    assert assigned.get("NAME") == name, f"{path.name}: NAME = {assigned.get('NAME')!r}"
-    expected = EVERY_METHOD | (LOSS_WEIGHTINGS_ONLY if name in LOSS_WEIGHTINGS else AGGREGATORS)
-    expected |= STOCHASTIC_ONLY if name in STOCHASTIC else set()
-    assert expected <= called, f"{path.name} does not call {sorted(expected - called)}"
+def test_every_method_has_a_test_file_with_the_property_class_of_its_family(name):
+    """A method added to the registry gets ``tests/surgery/test_<name>.py`` defining a collected ``Test...`` class
+    that subclasses its family's property class with ``NAME = "<name>"`` (imported to be inspected, not reused)."""
+    module_name = f"tests.surgery.{TEST_MODULES.get(name, f'test_{name}')}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        pytest.fail(f"{name}: no test module {module_name}")
+    family = properties_of(name)
+    classes = [value for key, value in vars(module).items()
+               if key.startswith("Test") and isinstance(value, type) and value.__module__ == module.__name__]
+    matching = [cls.__name__ for cls in classes if issubclass(cls, family) and cls.NAME == name]
+    assert len(matching) == 1, (f"{module_name}: expected one Test... class subclassing {family.__name__} with "
+                                f"NAME = {name!r}, found {matching or 'none'}")
