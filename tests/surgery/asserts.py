@@ -1,5 +1,6 @@
-"""Inputs and assertions shared by the surgery tests (torchjd's ``_asserts.py`` style): each method's file
-(``tests/surgery/test_<method>.py``) calls the property checks below, then adds the checks of its paper.
+"""Inputs and assertions shared by the surgery tests (torchjd's ``_asserts.py`` style): the property classes of
+``properties.py`` call the property checks below on every method, and each method's file
+(``tests/surgery/test_<method>.py``) adds the checks of its paper.
 
 Shapes: a Jacobian ``J`` is ``(T, P)`` (one row per task), losses are ``(T,)``; a method returns a direction
 ``(P,)`` and task weights ``(T,)``. This module is not a test file: its own checks are in ``test_asserts.py``.
@@ -124,6 +125,16 @@ def assert_permutation_invariant(name: str, J: Tensor, rtol: float, **options: A
     assert_close(permuted.direction, out.direction, rtol, what=f"{name} direction")
     assert_close(permuted.task_weights, out.task_weights[permutation], rtol, what=f"{name} weights")
 
+
+
+def assert_equal_task_weights(name: str, T: int, weight: float) -> None:
+    """Mean (``weight = 1/T``) and sum (``1``): every task weight and loss weight is ``weight``, and the direction
+    ``(P,)`` is ``weight · Σ_i g_i``."""
+    J = conflicting_jacobian(T)
+    out = run(build(name, T), J)
+    assert_close(out.direction, weight * J.sum(0), 1e-14, what=f"{name} direction")
+    assert torch.equal(out.task_weights, torch.full((T,), weight, dtype=J.dtype))
+    assert torch.equal(build(name, T).loss_weights(torch.ones(T)), torch.full((T,), weight))
 
 # ------------------------------------------------------------------------------------- host-sync detector
 

@@ -6,16 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.surgery.asserts import (
-    TORCHJD_CASES,
-    TS,
-    assert_close,
-    build,
-    case_jacobian,
-    conflicting_jacobian,
-    ours,
-    run,
-)
+from tests.surgery.asserts import TORCHJD_CASES, TS, assert_close, build, case_jacobian, conflicting_jacobian, ours, run
 from tests.surgery.properties import DeterministicAggregatorProperties
 
 # -------------------------------------------------------------------------------------- properties every method has

@@ -9,12 +9,7 @@ import torch
 import mtrl.surgery._linalg as linalg_module
 from mtrl.surgery._linalg import gramian, regularize
 from mtrl.surgery.fairgrad import fair_weights
-from tests.surgery.asserts import (
-    assert_close,
-    build,
-    conflicting_jacobian,
-    run,
-)
+from tests.surgery.asserts import assert_close, build, conflicting_jacobian, run
 from tests.surgery.properties import DeterministicAggregatorProperties
 
 ALPHAS = [0.1, 0.5, 1.0, 2.0, 10.0]

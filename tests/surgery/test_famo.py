@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from tests.surgery.asserts import (
-    assert_close,
-    build,
-)
+from tests.surgery.asserts import assert_close, build
 from tests.surgery.properties import DeterministicLossWeightingProperties
 
 # -------------------------------------------------------------------------------------- properties every method has

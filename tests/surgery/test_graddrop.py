@@ -6,15 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.surgery.asserts import (
-    TS,
-    assert_close,
-    build,
-    case_jacobian,
-    conflicting_jacobian,
-    ours,
-    run,
-)
+from tests.surgery.asserts import TS, assert_close, build, case_jacobian, conflicting_jacobian, ours, run
 from tests.surgery.properties import StochasticAggregatorProperties
 
 # -------------------------------------------------------------------------------------- properties every method has

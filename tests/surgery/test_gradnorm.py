@@ -7,10 +7,7 @@ import math
 
 import torch
 
-from tests.surgery.asserts import (
-    build,
-    conflicting_jacobian,
-)
+from tests.surgery.asserts import build, conflicting_jacobian
 from tests.surgery.properties import DeterministicLossWeightingProperties
 
 # -------------------------------------------------------------------------------------- properties every method has

@@ -4,14 +4,7 @@ of to zero; checked on its first call, the target update and against torchjd ove
 from __future__ import annotations
 
 from mtrl.surgery._linalg import gramian
-from tests.surgery.asserts import (
-    aligned_jacobian,
-    assert_close,
-    build,
-    case_jacobian,
-    conflicting_jacobian,
-    run,
-)
+from tests.surgery.asserts import aligned_jacobian, assert_close, build, case_jacobian, conflicting_jacobian, run
 from tests.surgery.properties import StochasticAggregatorProperties
 
 # -------------------------------------------------------------------------------------- properties every method has

@@ -4,18 +4,8 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
-from tests.surgery.asserts import (
-    TORCHJD_CASES,
-    TS,
-    assert_close,
-    build,
-    case_jacobian,
-    conflicting_jacobian,
-    ours,
-    run,
-)
+from tests.surgery.asserts import TORCHJD_CASES, TS, assert_close, assert_equal_task_weights, case_jacobian, ours
 from tests.surgery.properties import DeterministicAggregatorProperties
 
 # -------------------------------------------------------------------------------------- properties every method has
@@ -30,11 +20,7 @@ class TestMeanProperties(DeterministicAggregatorProperties):
 
 @pytest.mark.parametrize("T", TS)
 def test_is_the_average(T):
-    J = conflicting_jacobian(T)
-    mean = run(build("mean", T), J)
-    assert_close(mean.direction, J.mean(0), 1e-14)
-    assert torch.equal(mean.task_weights, torch.full((T,), 1 / T, dtype=J.dtype))
-    assert torch.equal(build("mean", T).loss_weights(torch.ones(T)), torch.full((T,), 1 / T))
+    assert_equal_task_weights("mean", T, 1 / T)
 
 
 # ------------------------------------------------------------------------------------------- agreement with torchjd
