@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,23 @@ def without_wall_clock(row: dict) -> dict:
 def rows_without_wall_clock(path: Path) -> list[dict]:
     """A JSONL file's rows (metrics.jsonl, evals.jsonl) without their wall-clock entries."""
     return [without_wall_clock(json.loads(line)) for line in path.read_text().splitlines()]
+
+
+@contextmanager
+def training_interrupted_at(step: int) -> Iterator[None]:
+    """Inside the block, ``mtrl train`` stops as at Ctrl-C (``KeyboardInterrupt``) at the first episode boundary
+    where the trainer's env step per task has reached ``step``; the trainer is restored on leaving."""
+    import mtrl.train as train_module
+
+    original = train_module.Trainer._run_episode
+
+    def interrupt(self, episode_len):
+        if self.step >= step:
+            raise KeyboardInterrupt
+        return original(self, episode_len)
+
+    train_module.Trainer._run_episode = interrupt
+    try:
+        yield
+    finally:
+        train_module.Trainer._run_episode = original

@@ -11,7 +11,7 @@ from mtrl.agents.ppo import MTPPO, RunningMeanStd, compute_gae, normalize_per_ta
 from mtrl.agents.ppo_config import PPOConfig
 from mtrl.nets.net_config import NetConfig
 from mtrl.surgery import make_surgery
-from tests.helpers import ROOT, fake_rollout
+from tests.helpers import ROOT, fake_rollout, training_interrupted_at
 
 
 def test_gae_matches_hand_computation():
@@ -153,10 +153,9 @@ def test_mtppo_learns_the_synthetic_benchmark(tmp_path, surgery):
     assert result.mean_success >= 0.9, result.per_task
 
 
-def test_mtppo_resume_equals_uninterrupted(tmp_path, monkeypatch):
+def test_mtppo_resume_equals_uninterrupted(tmp_path):
     import json
 
-    from mtrl import train as train_module
     from mtrl.config import load_config
     from mtrl.train import train
 
@@ -164,17 +163,8 @@ def test_mtppo_resume_equals_uninterrupted(tmp_path, monkeypatch):
              "train.eval_every=0", "train.eval_episodes=4", "train.progress=false", "agent.ppo.epochs=2",
              "agent.ppo.actor.hidden_sizes=[16]", "agent.ppo.critic.hidden_sizes=[16]"]
     straight, _ = train(load_config(ROOT / "configs" / "synthetic_ppo.yaml", [f"run_dir={tmp_path / 'a'}", *short]))
-    original = train_module.Trainer._run_episode
-
-    def crash(self, episode_len):
-        if self.step >= 800:
-            raise KeyboardInterrupt
-        return original(self, episode_len)
-
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", crash)
-    with pytest.raises(KeyboardInterrupt):
+    with training_interrupted_at(800), pytest.raises(KeyboardInterrupt):  # like Ctrl-C
         train(load_config(ROOT / "configs" / "synthetic_ppo.yaml", [f"run_dir={tmp_path / 'b'}", *short]))
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", original)
     resumed, _ = train(None, resume_dir=tmp_path / "b")
 
     def rows(p):

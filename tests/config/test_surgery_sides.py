@@ -14,7 +14,7 @@ from mtrl.agents.registry import build_agent
 from mtrl.config import from_yaml_text, load_config, to_yaml
 from mtrl.errors import ConfigError
 from mtrl.train import train
-from tests.helpers import SYNTHETIC
+from tests.helpers import SYNTHETIC, training_interrupted_at
 
 
 def _write(tmp_path: Path, surgery: dict) -> Path:
@@ -88,17 +88,8 @@ def test_resume_of_a_run_recorded_in_the_older_form(tmp_path, monkeypatch):
              "agent.sac.actor.hidden_sizes=[16]", "agent.sac.critic.hidden_sizes=[16]",
              "agent.sac.batch_size_per_task=16", "surgery.name=nash_mtl", "surgery.actor.name=mean",
              f"run_dir={tmp_path / 'run'}"]
-    original = train_module.Trainer._run_episode
-
-    def crash_after_500(self, episode_len):
-        if self.step >= 500:
-            raise KeyboardInterrupt
-        return original(self, episode_len)
-
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", crash_after_500)
-    with pytest.raises(KeyboardInterrupt):
+    with training_interrupted_at(500), pytest.raises(KeyboardInterrupt):  # like Ctrl-C
         train(load_config(SYNTHETIC, short))
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", original)
     config_path = tmp_path / "run" / "config.yaml"
     recorded = yaml.safe_load(config_path.read_text())
     recorded["surgery"] = {"name": "nash_mtl", "options": {}, "actor": False, "critic": True,

@@ -14,7 +14,7 @@ from mtrl.config import load_config
 from mtrl.runs.layout import RUN_FILE
 from mtrl.runs.record import RunRecord
 from mtrl.train import train
-from tests.helpers import SYNTHETIC
+from tests.helpers import SYNTHETIC, training_interrupted_at
 
 # 2 episodes of 50 steps per task, evaluated after each
 TINY = ["train.total_steps_per_task=100", "train.random_steps_per_task=50", "train.log_every=50",
@@ -41,20 +41,11 @@ def test_training_writes_run_json_and_timed_evals(tmp_path):
     assert 0 < rows[0]["wall_clock_s"] <= rows[1]["wall_clock_s"] <= record["wall_clock_s"]
 
 
-def test_interrupted_then_resumed_run_records_both_sittings(tmp_path, monkeypatch):
-    original = train_module.Trainer._run_episode
-
-    def interrupt(self, episode_len):
-        if self.step >= 50:
-            raise KeyboardInterrupt
-        return original(self, episode_len)
-
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", interrupt)
-    with pytest.raises(KeyboardInterrupt):
+def test_interrupted_then_resumed_run_records_both_sittings(tmp_path):
+    with training_interrupted_at(50), pytest.raises(KeyboardInterrupt):  # like Ctrl-C
         train(load_config(SYNTHETIC, [f"run_dir={tmp_path / 'run'}", *TINY]))
     first = json.loads((tmp_path / "run" / RUN_FILE).read_text())
     assert first["status"] == "interrupted" and first["env_steps_per_task"] == 50
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", original)
     train(None, resume_dir=tmp_path / "run")
     record = json.loads((tmp_path / "run" / RUN_FILE).read_text())
     assert record["status"] == "finished" and record["started"] == first["started"]

@@ -10,7 +10,7 @@ from mtrl.config import load_config
 from mtrl.errors import NonFiniteLossError
 from mtrl.evaluate_run import evaluate_run
 from mtrl.train import train
-from tests.helpers import ROOT, SYNTHETIC, rows_without_wall_clock, without_wall_clock
+from tests.helpers import ROOT, SYNTHETIC, rows_without_wall_clock, training_interrupted_at, without_wall_clock
 
 
 @pytest.mark.slow
@@ -45,20 +45,11 @@ SHORT = ["train.total_steps_per_task=1500", "train.random_steps_per_task=250", "
          "agent.sac.batch_size_per_task=32", "surgery.name=pcgrad", "surgery.diagnostics_every=10"]
 
 
-def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch):
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
     straight, _ = train(load_config(SYNTHETIC, [f"run_dir={tmp_path / 'a'}", *SHORT]))
 
-    original = train_module.Trainer._run_episode
-
-    def crash_after_1000(self, episode_len):
-        if self.step >= 1000:
-            raise KeyboardInterrupt  # like Ctrl-C after the checkpoint at step 1000
-        return original(self, episode_len)
-
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", crash_after_1000)
-    with pytest.raises(KeyboardInterrupt):
+    with training_interrupted_at(1000), pytest.raises(KeyboardInterrupt):  # like Ctrl-C
         train(load_config(SYNTHETIC, [f"run_dir={tmp_path / 'b'}", *SHORT]))
-    monkeypatch.setattr(train_module.Trainer, "_run_episode", original)
     assert sorted(p.name for p in (tmp_path / "b" / "checkpoints").iterdir())[-1] == "ckpt_0000001000.pt"
     resumed, _ = train(None, resume_dir=tmp_path / "b")
 
