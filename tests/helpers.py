@@ -88,3 +88,18 @@ def training_interrupted_at(step: int) -> Iterator[None]:
         yield
     finally:
         train_module.Trainer._run_episode = original
+
+
+def assert_per_layer_gradients_match_autograd(net, losses_fn, inputs: tuple, names: list[str]) -> None:
+    """The per-layer path's per-task gradients of ``net.module``'s parameters ``names`` (``LinearTaskGradients``)
+    equal autograd's gradient of each task's loss alone, to 1e-6. ``losses_fn(*inputs)`` returns ``((T,) losses,
+    aux)``."""
+    from mtrl.task_gradients import LinearTaskGradients
+
+    grads = LinearTaskGradients(net)(losses_fn, inputs)
+    losses, _ = losses_fn(*inputs)
+    params = [net.module.get_parameter(name) for name in names]
+    for t in range(losses.shape[0]):
+        reference = torch.autograd.grad(losses[t], params, retain_graph=True)
+        for name, expected in zip(names, reference, strict=True):
+            assert torch.allclose(grads.shared[name][t], expected, atol=1e-6), (name, t)
