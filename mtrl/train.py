@@ -300,7 +300,7 @@ class Trainer:
         result = evaluate(lambda o: self.agent.act(o, deterministic=True), self.eval_env,
                           self.cfg.train.eval_episodes)
         result.step = self.step
-        result.wall_clock_s = round(self.wall_clock(), 1)
+        result.wall_clock_s = round(self.wall_clock(), 3)
         if not record:
             return result
         record_training_evaluation(result, self.run_dir, self.logger)

@@ -112,7 +112,7 @@ class RunRecord:
         if status not in STATUSES:
             raise ValueError(f"run status must be one of {', '.join(STATUSES)}, got {status!r}")
         self.record.update({
-            "status": status, "updated": _now(), "env_steps_per_task": step, "wall_clock_s": round(wall_clock_s, 1),
+            "status": status, "updated": _now(), "env_steps_per_task": step, "wall_clock_s": round(wall_clock_s, 3),
             "env_steps_per_s": round(step * self.num_tasks / wall_clock_s, 2) if wall_clock_s > 0 else None,
         })
         self.record["sessions"][-1].update(status=status, ended=self.record["updated"], step=step)
