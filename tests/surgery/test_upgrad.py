@@ -29,6 +29,8 @@ from tests.surgery.properties import DeterministicAggregatorProperties
 
 class TestUPGradProperties(DeterministicAggregatorProperties):
     NAME = "upgrad"
+    INVALID_OPTIONS = [({"max_iters": 0}, "need max_iters >= 1 and tol > 0"),
+                       ({"tol": 0.0}, "need max_iters >= 1 and tol > 0")]
 
 
 # ------------------------------------------------------------------------------------------- what the paper defines
