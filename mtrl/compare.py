@@ -241,6 +241,13 @@ class RunRecord:
     curve: list[tuple[int, float]]  # (step, mean success) of every evaluation
     precision: str = "-"  # the agent's precision as run.json records it ("-": no run.json)
     wall_clock_s: float | None = None  # training wall-clock of all sittings, from run.json
+    status: str | None = None  # run.json's status (running, finished, failed, interrupted); None: no run.json
+
+    @property
+    def unfinished(self) -> bool:
+        """True when run.json says training has not finished: then ``per_task`` is the latest evaluation, not a
+        final one."""
+        return self.status not in (None, "finished")
 
 
 def _get(cfg: Any, dotted: str) -> Any:
@@ -265,7 +272,7 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
     history = run_dir / "evals.jsonl"
     if history.is_file():
         curve = [(row["step"], row["mean_success"]) for row in map(json.loads, history.read_text().splitlines())]
-    precision, wall_clock = "-", None
+    precision, wall_clock, status = "-", None, None
     run_json = run_dir / "run.json"
     if run_json.is_file():
         try:
@@ -274,8 +281,9 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
             raise RunDirError(f"{run_json} is not valid JSON: {err}") from err
         precision = str(run_info.get("precision", "-"))
         wall_clock = run_info.get("wall_clock_s")
+        status = run_info.get("status")
     return RunRecord(run_dir, method, cfg.env.benchmark, cfg.seed, evaluation["per_task"],
-                     int(evaluation.get("step") or 0), curve, precision, wall_clock)
+                     int(evaluation.get("step") or 0), curve, precision, wall_clock, status)
 
 
 def expand_run_dirs(paths: list[Path]) -> list[Path]:
@@ -322,6 +330,10 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     if not records:
         raise RunDirError("no runs to report on")
     _check_unique(records)
+    for r in records:
+        if r.unfinished:
+            emit(f"note: {r.run_dir} is {r.status} at {r.step:,} env steps per task: its numbers are its latest "
+                 f"evaluation, not a final one")
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = ["run_dir,method,benchmark,seed,step,task,success"]
     for r in records:
@@ -384,7 +396,8 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
 def _rows(records: list[RunRecord], summary: dict[str, Any], methods: list[str],
           benchmarks: list[str]) -> list[dict[str, Any]]:
     """One row per (method, benchmark): env steps per task, seeds, final mean success, IQM with its CI (``None``
-    below 3 seeds), worst-task success and worst-k (means over seeds), the precisions and the mean wall-clock."""
+    below 3 seeds), worst-task success and worst-k (means over seeds), the precisions, the mean wall-clock and how
+    many of the runs have not finished training (their latest evaluation stands in for the final one)."""
     import numpy as np
 
     rows = []
@@ -406,6 +419,7 @@ def _rows(records: list[RunRecord], summary: dict[str, Any], methods: list[str],
                 "worst_k": {k: w["value"] for k, w in agg["worst_k"].items()},
                 "precision": ",".join(sorted({r.precision for r in runs})),
                 "wall_clock_s": float(np.mean(clocks)) if clocks else None,
+                "unfinished": sum(r.unfinished for r in runs),
                 "run_dirs": [str(r.run_dir) for r in runs],
             })
     return rows

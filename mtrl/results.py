@@ -7,6 +7,7 @@ directory; ``mtrl report`` reads such folders like run directories. :func:`load_
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -27,12 +28,17 @@ MAX_RESULT_BYTES = 1_000_000  # a result folder stays small enough to commit
 
 def collect(run_dir: Path, dest: Path, max_bytes: int = MAX_RESULT_BYTES) -> list[Path]:
     """Copy ``run_dir``'s small artefacts into ``dest`` (made; must not exist or be empty). Checks everything
-    before writing: the run's required files exist and the copies fit in ``max_bytes``. Returns the copies."""
+    before writing: the run's required files exist, its run.json (if any) says it finished, and the copies fit in
+    ``max_bytes``. Returns the copies."""
     if not run_dir.is_dir():
         raise RunDirError(f"run directory not found: {run_dir}")
     missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
     if missing:
         raise RunDirError(f"{run_dir} is not a finished run: it lacks {', '.join(missing)}")
+    status = _run_status(run_dir)
+    if status not in (None, "finished"):
+        raise RunDirError(f"{run_dir} has not finished training (run.json status: {status}); collect it when "
+                          f"`mtrl train` has ended it")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise RunDirError(f"{dest} already exists and is not an empty folder; choose another name")
     sources = [run_dir / name for name in RESULT_FILES if (run_dir / name).is_file()]
@@ -45,6 +51,19 @@ def collect(run_dir: Path, dest: Path, max_bytes: int = MAX_RESULT_BYTES) -> lis
     for source in sources:
         copies.append(Path(shutil.copy2(source, dest / source.name)))
     return copies
+
+
+def _run_status(run_dir: Path) -> str | None:
+    """``run.json``'s status (running, finished, failed, interrupted); None for a run without one or one that
+    predates the field."""
+    path = run_dir / "run.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RunDirError(f"{path} is not valid JSON: {err}") from err
+    return record.get("status") if isinstance(record, dict) else None
 
 
 # ---------------------------------------------------------------------------------------- published numbers
@@ -124,14 +143,17 @@ def results_page(summary: dict[str, Any], figures_dir: Path, page: Path, publish
            "Final evaluation with the official protocol (50 episodes per task, one per goal; success = the flag "
            "was 1 at any step). Mean success is over tasks and seeds; IQM with its stratified-bootstrap 95% CI "
            "is given from 3 seeds on; worst task and worst-k are the mean success of each run's k worst tasks, "
-           "averaged over seeds.", "",
+           "averaged over seeds. A run still training (or stopped before its budget) is marked unfinished: its "
+           "latest evaluation stands in for the final one.", "",
            "| method | benchmark | env steps per task | seeds | mean success | IQM [95% CI] | worst task | "
            + "".join(f"worst-{k} | " for k in ks) + "precision | wall-clock (mean) |",
            "| --- | --- | ---: | ---: | ---: | --- | ---: | " + "---: | " * len(ks) + "--- | ---: |"]
     for row in summary["rows"]:
         iqm = "-" if row["iqm"] is None else f"{row['iqm']:.3f} [{row['iqm_ci'][0]:.3f}, {row['iqm_ci'][1]:.3f}]"
         worst = "".join(f"{row['worst_k'][k]:.3f} | " if k in row["worst_k"] else "- | " for k in ks)
-        out.append(f"| {row['method']} | {row['benchmark']} | {_steps(row['env_steps_per_task'])} | "
+        unfinished = row.get("unfinished", 0)
+        steps = _steps(row["env_steps_per_task"]) + (f" ({unfinished} unfinished)" if unfinished else "")
+        out.append(f"| {row['method']} | {row['benchmark']} | {steps} | "
                    f"{len(row['seeds'])} | {row['mean_success']:.3f} | {iqm} | {row['worst_task']:.3f} | {worst}"
                    f"{row['precision']} | {_hours(row['wall_clock_s'])} |")
     for bench in summary["benchmarks"]:

@@ -54,6 +54,18 @@ def test_collect_refuses_unfinished_or_oversized_runs(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize("status", ["running", "interrupted", "failed"])
+def test_collect_refuses_a_run_that_has_not_finished_training(tmp_path, status):
+    """A run still training has an eval.json (its latest evaluation): run.json's status tells it apart."""
+    run = _run_dir(tmp_path / "run")
+    (run / "run.json").write_text(json.dumps({"status": status, "env_steps_per_task": 10}))
+    with pytest.raises(RunDirError, match=f"has not finished training \\(run.json status: {status}\\)"):
+        collect(run, tmp_path / "results" / "r")
+    assert not (tmp_path / "results").exists()
+    (run / "run.json").write_text(json.dumps({"status": "finished", "env_steps_per_task": 10}))
+    assert [p.name for p in collect(run, tmp_path / "results" / "r")][-1] == "run.json"
+
+
 def test_collect_needs_two_paths(tmp_path, capsys):
     assert main(["report", "--collect", str(tmp_path)]) != 0
     assert "two paths" in capsys.readouterr().err

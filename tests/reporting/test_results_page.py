@@ -34,7 +34,8 @@ def _eval(rates: list[float], step: int, wall_clock_s: float) -> EvalResult:
                       step=step, wall_clock_s=wall_clock_s, worst_k=worst_k_success(rates))
 
 
-def write_result(folder: Path, config: str, seed: int, final: list[float], wall_clock_s: float) -> None:
+def write_result(folder: Path, config: str, seed: int, final: list[float], wall_clock_s: float,
+                 status: str = "finished") -> None:
     """A result folder as `mtrl report --collect` copies it from a run: training's own writers where they are
     importable (config, evaluation rows, run.json), three evaluations, the last one ``final``."""
     cfg = load_config(ROOT / "configs" / config, [f"seed={seed}"])
@@ -45,7 +46,7 @@ def write_result(folder: Path, config: str, seed: int, final: list[float], wall_
     (folder / "eval.json").write_text(json.dumps(evals[-1].to_json(), indent=2) + "\n")
     precision = cfg.agent.ppo.precision if cfg.agent.name == "mtppo" else cfg.agent.sac.precision
     record = RunRecord(folder, precision, torch.device("cpu"), 10)
-    record.update("finished", STEPS[-1], wall_clock_s)
+    record.update(status, STEPS[-1], wall_clock_s)
 
 
 def write_published(path: Path, entries: list[dict]) -> Path:
@@ -117,6 +118,19 @@ def test_results_page_rows_numbers_figures_and_published_points(results, tmp_pat
     published_rows = page.split("## Published reference points")[1].split("\n## ")[0]
     assert "| Ref SAC | MT10 | 0.500 | 250 | yes | Someone et al. (2025) | Table 1 |" in published_rows
     assert "| Big SAC | MT10 | 0.500 | 2,000,000 | no (beyond the x-range) |" in published_rows
+
+
+def test_a_run_still_training_is_marked_unfinished(results, tmp_path, capsys):
+    folder, _ = results
+    write_result(folder / "mtppo-s1", "mt10_mtppo.yaml", 1, [0.5] * 10, 900.0, status="running")
+    out = tmp_path / "docs" / "results"
+    assert main(["report", str(folder), "--out", str(out), "--bootstrap-reps", "100"]) == 0
+    rows = table_rows((tmp_path / "docs" / "results.md").read_text())
+    assert rows["mt10-mtppo"]["env steps per task"] == "300 (1 unfinished)"
+    assert rows["mt10-mtmhsac"]["env steps per task"] == "300"
+    printed = capsys.readouterr().out
+    assert f"note: {folder / 'mtppo-s1'} is running at 300 env steps per task" in printed
+    assert "mtmhsac-s0 is" not in printed
 
 
 def test_the_repository_published_numbers_load_with_their_sources():
