@@ -120,16 +120,17 @@ def test_results_page_rows_numbers_figures_and_published_points(results, tmp_pat
     assert "| Big SAC | MT10 | 0.500 | 2,000,000 | no (beyond the x-range) |" in published_rows
 
 
-def test_a_run_still_training_is_marked_unfinished(results, tmp_path, capsys):
-    folder, _ = results
-    write_result(folder / "mtppo-s1", "mt10_mtppo.yaml", 1, [0.5] * 10, 900.0, status="running")
+def test_a_run_still_training_is_marked_unfinished(tmp_path, capsys):
+    folder = tmp_path / "results"
+    write_result(folder / "mtmhsac-s0", "mt10_mtmhsac.yaml", 0, [0.5] * 10, 900.0)
+    write_result(folder / "mtppo-s0", "mt10_mtppo.yaml", 0, [0.5] * 10, 900.0, status="running")
     out = tmp_path / "docs" / "results"
-    assert main(["report", str(folder), "--out", str(out), "--bootstrap-reps", "100"]) == 0
+    assert main(["report", str(folder), "--out", str(out), "--bootstrap-reps", "10", "--published", "none"]) == 0
     rows = table_rows((tmp_path / "docs" / "results.md").read_text())
     assert rows["mt10-mtppo"]["env steps per task"] == "300 (1 unfinished)"
     assert rows["mt10-mtmhsac"]["env steps per task"] == "300"
     printed = capsys.readouterr().out
-    assert f"note: {folder / 'mtppo-s1'} is running at 300 env steps per task" in printed
+    assert f"note: {folder / 'mtppo-s0'} is running at 300 env steps per task" in printed
     assert "mtmhsac-s0 is" not in printed
 
 
