@@ -242,9 +242,21 @@ def test_mtsac_learns_the_synthetic_benchmark_in_bf16(tmp_path):
     assert result.mean_success >= 0.9, result.per_task
 
 
-def test_the_command_line_offers_exactly_the_precisions():
-    """mtrl.cli writes the choices out (parsing must not import torch); they must stay mtrl.precision's."""
-    from mtrl import cli
-    from mtrl.precision import PRECISIONS
+def test_the_command_line_offers_the_precisions_agents_run_and_refuses_others(capsys):
+    """``mtrl bench update/train --precisions`` accept each precision the agents implement (tf32 refused on the CPU
+    with its reason, by the agents' own check) and nothing else."""
+    from mtrl.cli import build_parser
+    from mtrl.precision import check_precision
 
-    assert cli.PRECISIONS == PRECISIONS
+    parser = build_parser()
+    for name in ("fp32", "bf16", "tf32"):
+        assert parser.parse_args(["bench", "update", "--precisions", name]).precisions == [name]
+        assert parser.parse_args(["bench", "train", "--precisions", name]).precisions == [name]
+        if name == "tf32":
+            with pytest.raises(ValueError, match="tf32 needs a CUDA device"):
+                check_precision(name, "cpu")
+        else:
+            check_precision(name, "cpu")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["bench", "update", "--precisions", "fp16"])
+    assert "invalid choice: 'fp16'" in capsys.readouterr().err
