@@ -231,7 +231,9 @@ def sweep(config_path: str | Path, overrides: list[str] | tuple[str, ...] = (), 
 
 
 @dataclass
-class RunRecord:
+class ReportedRun:
+    """One run (or result folder) as ``mtrl report`` reads it: its latest evaluation and its curve."""
+
     run_dir: Path
     method: str
     benchmark: str
@@ -257,7 +259,7 @@ def _get(cfg: Any, dotted: str) -> Any:
     return node
 
 
-def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
+def load_run(run_dir: Path, method_keys: list[str]) -> ReportedRun:
     from mtrl.config import from_yaml_text
 
     config_path, eval_path = run_dir / "config.yaml", run_dir / "eval.json"
@@ -282,7 +284,7 @@ def load_run(run_dir: Path, method_keys: list[str]) -> RunRecord:
         precision = str(run_info.get("precision", "-"))
         wall_clock = run_info.get("wall_clock_s")
         status = run_info.get("status")
-    return RunRecord(run_dir, method, cfg.env.benchmark, cfg.seed, evaluation["per_task"],
+    return ReportedRun(run_dir, method, cfg.env.benchmark, cfg.seed, evaluation["per_task"],
                      int(evaluation.get("step") or 0), curve, precision, wall_clock, status)
 
 
@@ -302,7 +304,7 @@ def expand_run_dirs(paths: list[Path]) -> list[Path]:
     return dirs
 
 
-def _check_unique(records: list[RunRecord]) -> None:
+def _check_unique(records: list[ReportedRun]) -> None:
     """Two runs with the same method label, benchmark and seed would be averaged as one: refuse."""
     seen: dict[tuple[str, str, int], Path] = {}
     for r in records:
@@ -393,7 +395,7 @@ def report(run_dirs: list[Path], out_dir: Path, method_keys: list[str] | None = 
     return summary
 
 
-def _rows(records: list[RunRecord], summary: dict[str, Any], methods: list[str],
+def _rows(records: list[ReportedRun], summary: dict[str, Any], methods: list[str],
           benchmarks: list[str]) -> list[dict[str, Any]]:
     """One row per (method, benchmark): env steps per task, seeds, final mean success, IQM with its CI (``None``
     below 3 seeds), worst-task success and worst-k (means over seeds), the precisions, the mean wall-clock and how
@@ -476,7 +478,7 @@ def _markdown(summary: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, methods: list[str],
+def _figures(records: list[ReportedRun], summary: dict[str, Any], out_dir: Path, methods: list[str],
              benchmarks: list[str], published: list[Any]) -> dict[str, list[int]]:
     """Write the figures; returns, per benchmark, the indices of the ``published`` points drawn in its learning
     curves (those within the curves' x-range)."""
@@ -560,7 +562,7 @@ def _figures(records: list[RunRecord], summary: dict[str, Any], out_dir: Path, m
     return shown
 
 
-def _published_markers(ax: Any, published: list[Any], bench: str, records: list[RunRecord]) -> list[int]:
+def _published_markers(ax: Any, published: list[Any], bench: str, records: list[ReportedRun]) -> list[int]:
     """Draw the published points of ``bench`` that lie within the x-range of its curves (black markers, one
     shape per point); note how many lie beyond it. Returns the indices of the drawn points."""
     steps = [s for r in records if r.benchmark == bench for s, _ in r.curve]
